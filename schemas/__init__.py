@@ -1,0 +1,1 @@
+"""Types that cross a boundary: API bodies, workflow inputs and results, enums."""

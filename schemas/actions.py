@@ -1,0 +1,113 @@
+"""Manual steps: request bodies and the commands the workflow's updates receive."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+from schemas.common import Actor, Money, Strict
+
+
+class Action(StrEnum):
+    """A manual step on an order; the value is the URL segment."""
+
+    CLEAR_SCREENING = "clear-screening"
+    APPROVE = "approve"
+    REJECT = "reject"
+    RECORD_LICENSE = "record-license"
+    HOLD = "hold"
+    RELEASE = "release"
+    CANCEL = "cancel"
+    SHIP = "ship"
+    DELIVER = "deliver"
+
+
+class LicenseDecision(StrEnum):
+    """BIS's answer to a license application."""
+
+    APPROVED = "approved"
+    DENIED = "denied"
+    RETURNED = "returned"
+
+
+Reason = Field(min_length=1, max_length=2000, description="Why; kept in the audit trail")
+
+
+class ReasonBody(Strict):
+    """Body for actions that must say why."""
+
+    reason: str = Reason
+
+
+class NoteBody(Strict):
+    """Body for an approval, with an optional note."""
+
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class EmptyBody(Strict):
+    """Body for actions that need no input."""
+
+
+class LicenseBody(Strict):
+    """Body of `record-license`."""
+
+    decision: LicenseDecision
+    license_number: str | None = Field(default=None, min_length=1, max_length=40)
+    approved_quantity: int | None = Field(default=None, gt=0)
+    approved_value: Money | None = Field(default=None, gt=Decimal(0))
+    expires_on: date | None = None
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class ShipBody(Strict):
+    """Body of `ship`: carrier, tracking and the AES export filing's ITN."""
+
+    carrier: str = Field(min_length=1, max_length=100)
+    tracking_number: str = Field(min_length=1, max_length=100)
+    itn: str = Field(
+        pattern=r"^X\d{14}$",
+        description="Internal Transaction Number of the accepted AES filing, e.g. X20251128123456",
+    )
+
+
+class Command(BaseModel):
+    """What every update carries besides its body: who asks."""
+
+    actor: Actor
+
+
+class ReasonCommand(ReasonBody, Command):
+    """An action with a reason, as the workflow receives it."""
+
+
+class NoteCommand(NoteBody, Command):
+    """An approval, as the workflow receives it."""
+
+
+class EmptyCommand(EmptyBody, Command):
+    """An action without input, as the workflow receives it."""
+
+
+class LicenseCommand(LicenseBody, Command):
+    """A license decision, as the workflow receives it."""
+
+
+class ShipCommand(ShipBody, Command):
+    """A shipment, as the workflow receives it."""
+
+
+BODY_FOR_ACTION: dict[Action, type[Strict]] = {
+    Action.CLEAR_SCREENING: ReasonBody,
+    Action.APPROVE: NoteBody,
+    Action.REJECT: ReasonBody,
+    Action.RECORD_LICENSE: LicenseBody,
+    Action.HOLD: ReasonBody,
+    Action.RELEASE: ReasonBody,
+    Action.CANCEL: ReasonBody,
+    Action.SHIP: ShipBody,
+    Action.DELIVER: EmptyBody,
+}

@@ -1,0 +1,201 @@
+"""Orders: the booking body, the order view and its parts."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+from schemas.common import CountryCode, Money, Role, Strict
+
+
+class OrderState(StrEnum):
+    """Where an order is in its lifecycle; these names are part of the API contract."""
+
+    BOOKED = "BOOKED"
+    SCREENING = "SCREENING"
+    SCREENING_REVIEW = "SCREENING_REVIEW"
+    COMPLIANCE_REVIEW = "COMPLIANCE_REVIEW"
+    AWAITING_LICENSE = "AWAITING_LICENSE"
+    READY_TO_SHIP = "READY_TO_SHIP"
+    SHIPPED = "SHIPPED"
+    DELIVERED = "DELIVERED"
+    REJECTED = "REJECTED"
+    LICENSE_DENIED = "LICENSE_DENIED"
+    CANCELLED = "CANCELLED"
+    ON_HOLD = "ON_HOLD"
+
+
+TERMINAL_STATES = frozenset(
+    {OrderState.DELIVERED, OrderState.REJECTED, OrderState.LICENSE_DENIED, OrderState.CANCELLED}
+)
+
+
+class Party(Strict):
+    """A party to the export: who it is and where."""
+
+    name: str = Field(min_length=1, max_length=200)
+    country: CountryCode
+    address: str = Field(default="", max_length=500)
+
+
+class OrderLine(Strict):
+    """One product line of an order."""
+
+    sku: str = Field(min_length=1, max_length=64)
+    quantity: int = Field(gt=0, le=1_000_000)
+    unit_price: Money = Field(gt=Decimal(0))
+
+
+class BookOrderRequest(Strict):
+    """Body of `POST /orders`."""
+
+    purchaser: Party
+    end_user: Party
+    end_use: str = Field(min_length=1, max_length=1000)
+    lines: list[OrderLine] = Field(min_length=1, max_length=100)
+    requested_ship_date: date
+    external_ref: str | None = Field(default=None, max_length=100)
+
+
+class WaitingFor(BaseModel):
+    """Which actions the order waits for and which role may take them."""
+
+    actions: list[str]
+    role: Role
+
+
+class ScreeningHit(BaseModel):
+    """One potential match of a party against a screening-list entry."""
+
+    party: str
+    party_name: str
+    entry_id: str
+    entry_name: str
+    matched_name: str
+    source: str
+    score: float
+    programs: str = ""
+    license_requirement: str = ""
+    license_policy: str = ""
+
+
+class ScreeningResult(BaseModel):
+    """Outcome of screening all parties of an order against one list snapshot."""
+
+    status: str = Field(description="'clear', 'potential_match' or 'cleared'")
+    snapshot_id: int | None = None
+    screened_at: datetime
+    hits: list[ScreeningHit] = []
+    cleared_by: str | None = None
+    cleared_reason: str | None = None
+
+
+class Determination(BaseModel):
+    """License determination for an order and the rule that decided it."""
+
+    license_required: bool
+    policy: str
+    rule_id: str
+    rule_text: str
+    ruleset_version: str
+    license_code: str = Field(description="AES license code: C30 (license) or C33 (NLR)")
+    destination: str
+    compliance_review_required: bool
+
+
+class LicenseAllocation(BaseModel):
+    """What an order draws on a license."""
+
+    license_number: str
+    quantity: int
+    value: Money
+    expires_on: date
+
+
+class Shipment(BaseModel):
+    """How the order left."""
+
+    carrier: str
+    tracking_number: str
+    itn: str
+    shipped_at: datetime
+    shipped_by: str
+    delivered_at: datetime | None = None
+
+
+class Approval(BaseModel):
+    """A compliance approval."""
+
+    by: str
+    at: datetime
+    note: str | None = None
+
+
+class OrderStatus(BaseModel):
+    """Everything the workflow decides about an order; written whole to the read model."""
+
+    state: OrderState
+    held_from: OrderState | None = None
+    waiting_for: WaitingFor | None = None
+    screening: ScreeningResult | None = None
+    determination: Determination | None = None
+    approvals: list[Approval] = []
+    license: LicenseAllocation | None = None
+    license_resubmissions: int = 0
+    shipment: Shipment | None = None
+
+
+class OrderView(BaseModel):
+    """The order as the API returns it."""
+
+    id: str
+    external_ref: str | None
+    state: OrderState
+    held_from: OrderState | None
+    waiting_for: WaitingFor | None
+    license_required: bool | None
+    determination: Determination | None
+    screening: ScreeningResult | None
+    license: LicenseAllocation | None
+    approvals: list[Approval]
+    shipment: Shipment | None
+    purchaser: Party
+    end_user: Party
+    end_use: str
+    lines: list[OrderLine]
+    requested_ship_date: date
+    total_value: Money
+    total_quantity: int
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class OrderPage(BaseModel):
+    """A page of orders."""
+
+    items: list[OrderView]
+    next_cursor: str | None
+
+
+class OrderEvent(BaseModel):
+    """One entry of an order's audit trail."""
+
+    seq: int
+    at: datetime
+    actor: str
+    action: str
+    from_state: OrderState | None
+    to_state: OrderState
+    reason: str | None
+    data: dict[str, object] = {}
+
+
+class EventPage(BaseModel):
+    """An order's audit trail, oldest first."""
+
+    items: list[OrderEvent]
+    next_cursor: str | None = None

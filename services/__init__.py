@@ -1,0 +1,1 @@
+"""Everything with IO: configuration, database, API, worker, command line."""

@@ -1,0 +1,1 @@
+"""Database: tables, engine and repository functions."""

@@ -1,0 +1,158 @@
+"""SQLModel tables. The database, not Temporal, is the system of record."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def _ts(index: bool = False, nullable: bool = False) -> Any:
+    return Field(sa_column=Column(DateTime(timezone=True), index=index, nullable=nullable))
+
+
+class OrderRow(SQLModel, table=True):
+    """The read model of one order: what a status lookup returns, without asking a worker."""
+
+    __tablename__ = "orders"
+    __table_args__ = (UniqueConstraint("created_by", "idempotency_key", name="uq_orders_idem"),)
+
+    id: str = Field(primary_key=True, max_length=40)
+    external_ref: str | None = Field(default=None, index=True, max_length=100)
+    idempotency_key: str | None = Field(default=None, max_length=200)
+    request_hash: str = Field(max_length=64)
+    created_by: str = Field(max_length=100)
+    created_at: datetime = _ts(index=True)
+    updated_at: datetime = _ts()
+    state: str = Field(index=True, max_length=32)
+    waiting_role: str | None = Field(default=None, index=True, max_length=32)
+    state_entered_at: datetime = _ts()
+    seq: int = 0
+    destination: str = Field(index=True, max_length=2)
+    purchaser_name: str = Field(max_length=200)
+    end_user_name: str = Field(max_length=200)
+    total_value_cents: int = Field(sa_column=Column(BigInteger, nullable=False))
+    total_quantity: int
+    license_required: bool | None = None
+    booking: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    status: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    workflow_started: bool = Field(default=False, index=True)
+
+
+class OrderLineRow(SQLModel, table=True):
+    """One line of an order, kept apart so lists can filter by SKU."""
+
+    __tablename__ = "order_lines"
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: str = Field(index=True, foreign_key="orders.id", max_length=40)
+    sku: str = Field(index=True, max_length=64)
+    quantity: int
+    unit_price_cents: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class OrderEventRow(SQLModel, table=True):
+    """One entry of the audit trail: append-only, unique per order and sequence number."""
+
+    __tablename__ = "order_events"
+    __table_args__ = (UniqueConstraint("order_id", "seq", name="uq_events_order_seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: str = Field(index=True, max_length=40)
+    seq: int
+    at: datetime = _ts()
+    actor: str = Field(max_length=100)
+    action: str = Field(max_length=40)
+    from_state: str | None = Field(default=None, max_length=32)
+    to_state: str = Field(max_length=32)
+    reason: str | None = Field(default=None, sa_column=Column(Text))
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class LicenseRow(SQLModel, table=True):
+    """A BIS license shared by the orders allocated to it."""
+
+    __tablename__ = "licenses"
+
+    number: str = Field(primary_key=True, max_length=40)
+    approved_quantity: int
+    approved_value_cents: int = Field(sa_column=Column(BigInteger, nullable=False))
+    allocated_quantity: int = 0
+    allocated_value_cents: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    expires_on: date
+    recorded_by: str = Field(max_length=100)
+    recorded_at: datetime = _ts()
+
+
+class LicenseAllocationRow(SQLModel, table=True):
+    """One order's draw on a license; one per order, so a retried allocation draws once."""
+
+    __tablename__ = "license_allocations"
+
+    id: int | None = Field(default=None, primary_key=True)
+    license_number: str = Field(index=True, foreign_key="licenses.number", max_length=40)
+    order_id: str = Field(unique=True, max_length=40)
+    quantity: int
+    value_cents: int = Field(sa_column=Column(BigInteger, nullable=False))
+    released: bool = False
+    allocated_by: str = Field(max_length=100)
+    allocated_at: datetime = _ts()
+    released_at: datetime | None = _ts(nullable=True)
+
+
+class UserRow(SQLModel, table=True):
+    """A person; separation of duties is by user, not by token."""
+
+    __tablename__ = "users"
+
+    name: str = Field(primary_key=True, max_length=100)
+    roles: str = Field(max_length=200, description="comma-separated roles")
+    created_at: datetime = _ts()
+
+
+class TokenRow(SQLModel, table=True):
+    """An API token, stored only as its SHA-256 hash."""
+
+    __tablename__ = "api_tokens"
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    user_name: str = Field(index=True, foreign_key="users.name", max_length=100)
+    role: str = Field(max_length=32)
+    created_at: datetime = _ts()
+    revoked_at: datetime | None = _ts(nullable=True)
+
+
+class ScreeningSnapshotRow(SQLModel, table=True):
+    """One imported version of a screening list."""
+
+    __tablename__ = "screening_snapshots"
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_format: str = Field(max_length=20)
+    file_name: str = Field(max_length=300)
+    row_count: int
+    content_hash: str = Field(max_length=64)
+    imported_by: str = Field(max_length=100)
+    imported_at: datetime = _ts()
+    active: bool = Field(default=True, index=True)
+
+
+class ScreeningEntryRow(SQLModel, table=True):
+    """One listed party of a snapshot."""
+
+    __tablename__ = "screening_entries"
+
+    id: int | None = Field(default=None, primary_key=True)
+    snapshot_id: int = Field(index=True, foreign_key="screening_snapshots.id")
+    entry_id: str = Field(max_length=100)
+    source: str = Field(max_length=200)
+    entry_type: str = Field(default="", max_length=50)
+    name: str = Field(sa_column=Column(Text, nullable=False))
+    alt_names: str = Field(default="", sa_column=Column(Text, nullable=False))
+    addresses: str = Field(default="", sa_column=Column(Text, nullable=False))
+    countries: str = Field(default="", max_length=500)
+    programs: str = Field(default="", sa_column=Column(Text, nullable=False))
+    license_requirement: str = Field(default="", sa_column=Column(Text, nullable=False))
+    license_policy: str = Field(default="", sa_column=Column(Text, nullable=False))
