@@ -38,16 +38,19 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 def _sqlite_begin_immediate(conn: Any) -> None:
-    # A deferred transaction that later writes can fail with SQLITE_BUSY instead of waiting;
-    # taking the write lock up front makes concurrent writers queue on busy_timeout.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # A deferred transaction that reads and then writes fails with SQLITE_BUSY when another
+    # writer got in between; writers take the lock up front so they queue on busy_timeout.
+    # Readers stay deferred so a status lookup never waits for a writer (WAL).
+    immediate = conn.get_execution_options().get("sqlite_immediate", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def session_factory(engine: Engine) -> SessionFactory:
-    """A callable that opens a new session on the engine."""
+def session_factory(engine: Engine, *, write: bool = False) -> SessionFactory:
+    """A callable that opens a new session; `write=True` for sessions that change data."""
+    bind = engine.execution_options(sqlite_immediate=True) if write else engine
 
     def open_session() -> Session:
-        return Session(engine, expire_on_commit=False)
+        return Session(bind, expire_on_commit=False)
 
     return open_session
 

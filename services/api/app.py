@@ -1,0 +1,49 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from services.api import errors
+from services.api.routers import actions, health, licenses, orders, tasks
+from services.api.state import AppState
+from services.config import Settings, get_settings
+from services.db.engine import make_engine, session_factory
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app; the engine and the Temporal client live as long as it does."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
+        state = AppState(
+            settings=settings,
+            engine=engine,
+            read_session=session_factory(engine),
+            write_session=session_factory(engine, write=True),
+        )
+        app.state.exportflow = state
+        try:
+            await state.temporal_client()
+        except errors.ServiceUnavailable:
+            pass  # the API serves reads without Temporal and connects when it is back
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="exportflow",
+        version="0.1.0",
+        summary="Export-licensed GPU orders: screening, licenses, approvals, shipment.",
+        lifespan=lifespan,
+    )
+    errors.install(app)
+    for router in (orders.router, actions.router, licenses.router, tasks.router):
+        app.include_router(router, prefix="/api/v1")
+    app.include_router(health.router)
+    app.include_router(health.router, prefix="/api/v1")
+    return app

@@ -1,0 +1,81 @@
+"""Dependencies: app state, database session, Temporal client and the caller."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlmodel import Session
+from temporalio.client import Client
+
+from schemas.common import Actor, Role
+from services.api.state import AppState
+from services.db import auth_repo
+
+
+def get_state(request: Request) -> AppState:
+    """The app's long-lived state."""
+    state: AppState = request.app.state.exportflow
+    return state
+
+
+StateDep = Annotated[AppState, Depends(get_state)]
+
+
+def get_session(state: StateDep) -> Iterator[Session]:
+    """A read session for one request."""
+    with state.read_session() as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+async def get_temporal(state: StateDep) -> Client:
+    """The Temporal client; 503 with Retry-After while Temporal is unreachable."""
+    return await state.temporal_client()
+
+
+TemporalDep = Annotated[Client, Depends(get_temporal)]
+
+_bearer = HTTPBearer(auto_error=False, description="exportflow token create --user U --role R")
+
+
+def current_user(
+    state: StateDep,
+    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Actor:
+    """The caller, from `Authorization: Bearer TOKEN`; 401 when missing or unknown."""
+    if creds is None or creds.scheme.lower() != "bearer":
+        raise HTTPException(
+            401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"}
+        )
+    with state.read_session() as session:
+        actor = auth_repo.resolve_token(session, token=creds.credentials)
+    if actor is None:
+        raise HTTPException(
+            401, "invalid or revoked token", headers={"WWW-Authenticate": "Bearer"}
+        )
+    return actor
+
+
+CurrentUser = Annotated[Actor, Depends(current_user)]
+
+
+def require(*roles: Role) -> Callable[[Actor], Actor]:
+    """A dependency that lets only callers holding one of `roles` through (else 403)."""
+
+    def check(user: CurrentUser) -> Actor:
+        if not user.roles & set(roles):
+            names = " or ".join(r.value for r in roles)
+            raise HTTPException(403, f"this needs the {names} role; {user.user} has not got it")
+        return user
+
+    return check
+
+
+SalesOps = Annotated[Actor, Depends(require(Role.SALES_OPS))]
+Compliance = Annotated[Actor, Depends(require(Role.COMPLIANCE))]
+AnyRole = Annotated[Actor, Depends(require(Role.SALES_OPS, Role.COMPLIANCE, Role.VIEWER))]

@@ -1,0 +1,157 @@
+"""Manual steps: one route per action, each a Temporal update on the order's workflow."""
+
+# No `from __future__ import annotations` here: the routes are built in a loop and FastAPI
+# must see each action's real body class, not a string it cannot resolve.
+
+import inspect
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, HTTPException
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from schemas.actions import (
+    Action,
+    Command,
+    EmptyBody,
+    EmptyCommand,
+    LicenseBody,
+    LicenseCommand,
+    NoteBody,
+    NoteCommand,
+    ReasonBody,
+    ReasonCommand,
+    ShipBody,
+    ShipCommand,
+)
+from schemas.common import Actor, Strict
+from schemas.orders import OrderStatus, OrderView
+from services.api.deps import CurrentUser, StateDep, TemporalDep
+from services.api.errors import STATUS_FOR_REFUSAL, ServiceUnavailable
+from services.db import orders_repo
+from workflows.ids import workflow_id_for
+from workflows.order import OrderWorkflow
+from workflows.rules.transitions import OrderFacts, RefusalKind, check_action
+
+router = APIRouter(tags=["actions"])
+
+UpdateMethod = Callable[[OrderWorkflow, Any], Awaitable[OrderStatus]]
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """How an action's body becomes a command for its update."""
+
+    body: type[Strict]
+    command: type[Command]
+    update: UpdateMethod
+    summary: str
+
+
+SPECS: dict[Action, ActionSpec] = {
+    Action.CLEAR_SCREENING: ActionSpec(
+        ReasonBody, ReasonCommand, OrderWorkflow.clear_screening,
+        "Compliance: the screening match is a false positive",
+    ),
+    Action.APPROVE: ActionSpec(
+        NoteBody, NoteCommand, OrderWorkflow.approve, "Compliance: approve (not your own order)"
+    ),
+    Action.REJECT: ActionSpec(ReasonBody, ReasonCommand, OrderWorkflow.reject, "Compliance: reject"),
+    Action.RECORD_LICENSE: ActionSpec(
+        LicenseBody, LicenseCommand, OrderWorkflow.record_license,
+        "Compliance: record BIS's license decision",
+    ),
+    Action.HOLD: ActionSpec(ReasonBody, ReasonCommand, OrderWorkflow.hold, "Compliance: hold"),
+    Action.RELEASE: ActionSpec(
+        ReasonBody, ReasonCommand, OrderWorkflow.release, "Compliance: release a hold"
+    ),
+    Action.CANCEL: ActionSpec(
+        ReasonBody, ReasonCommand, OrderWorkflow.cancel, "Sales ops: cancel before shipment"
+    ),
+    Action.SHIP: ActionSpec(ShipBody, ShipCommand, OrderWorkflow.ship, "Sales ops: ship"),
+    Action.DELIVER: ActionSpec(
+        EmptyBody, EmptyCommand, OrderWorkflow.deliver, "Sales ops: confirm delivery"
+    ),
+}
+
+
+def _precheck(state: Any, order_id: str, action: Action, user: Actor) -> None:
+    """Refuse from the read model first: fast answers, and they work while Temporal is down."""
+    with state.read_session() as session:
+        row = orders_repo.get_order(session, order_id)
+    if row is None:
+        raise HTTPException(404, f"no order {order_id}")
+    view = orders_repo.to_view(row)
+    facts = OrderFacts(
+        state=view.state,
+        held_from=view.held_from,
+        booked_by=view.created_by,
+        license_expires_on=view.license.expires_on if view.license else None,
+    )
+    check_action(facts, action, user, datetime.now(UTC).date())
+
+
+def _http_error(exc: WorkflowUpdateFailedError) -> HTTPException:
+    cause = exc.cause
+    while cause is not None and not isinstance(cause, ApplicationError):
+        cause = cause.cause
+    if isinstance(cause, ApplicationError) and cause.type in set(RefusalKind):
+        return HTTPException(STATUS_FOR_REFUSAL[RefusalKind(cause.type)], cause.message)
+    message = cause.message if isinstance(cause, ApplicationError) else str(exc)
+    return HTTPException(409, f"the action failed: {message}")
+
+
+async def _run_update(
+    client: Any, order_id: str, spec: ActionSpec, command: Command
+) -> None:
+    handle = client.get_workflow_handle(workflow_id_for(order_id))
+    try:
+        await handle.execute_update(spec.update, command)
+    except WorkflowUpdateFailedError as exc:
+        raise _http_error(exc) from exc
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise ServiceUnavailable("the order's workflow is not running yet", 2) from exc
+        raise ServiceUnavailable(f"Temporal did not take the action: {exc.message}") from exc
+
+
+def _make_route(action: Action, spec: ActionSpec) -> Callable[..., Awaitable[OrderView]]:
+    body_type: Any = spec.body
+
+    async def route(
+        order_id: str, body: body_type, user: CurrentUser, state: StateDep, client: TemporalDep
+    ) -> OrderView:
+        _precheck(state, order_id, action, user)
+        fields = body.model_dump() if body is not None else {}
+        await _run_update(client, order_id, spec, spec.command(actor=user, **fields))
+        with state.read_session() as session:
+            row = orders_repo.get_order(session, order_id)
+        assert row is not None
+        return orders_repo.to_view(row)
+
+    if spec.body is EmptyBody:  # `deliver` needs no body at all
+        sig = inspect.signature(route)
+        params = [
+            p.replace(annotation=EmptyBody | None, default=None) if p.name == "body" else p
+            for p in sig.parameters.values()
+        ]
+        params.sort(key=lambda p: p.default is not inspect.Parameter.empty)
+        route.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
+    route.__name__ = "action_" + action.value.replace("-", "_")
+    route.__doc__ = spec.summary
+    return route
+
+
+for _action, _spec in SPECS.items():
+    router.add_api_route(
+        f"/orders/{{order_id}}/actions/{_action.value}",
+        _make_route(_action, _spec),
+        methods=["POST"],
+        response_model=OrderView,
+        summary=_spec.summary,
+        responses={403: {}, 404: {}, 409: {}, 422: {}, 503: {}},
+    )

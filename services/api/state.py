@@ -1,0 +1,49 @@
+"""What the app holds for its lifetime: engine, session factories, the Temporal client."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from services.config import Settings
+from services.db.engine import SessionFactory
+from services.api.errors import ServiceUnavailable
+
+
+@dataclass
+class AppState:
+    """Created in the lifespan, handed out through dependencies."""
+
+    settings: Settings
+    engine: Engine
+    read_session: SessionFactory
+    write_session: SessionFactory
+    temporal: Client | None = None
+    _connecting: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def temporal_client(self) -> Client:
+        """The Temporal client, connecting on first need so the API starts without it."""
+        if self.temporal is not None:
+            return self.temporal
+        async with self._connecting:
+            if self.temporal is None:
+                try:
+                    self.temporal = await connect_temporal(self.settings)
+                except Exception as exc:  # any failure to connect means "try later"
+                    raise ServiceUnavailable(
+                        f"Temporal at {self.settings.temporal_address} is unreachable"
+                    ) from exc
+        return self.temporal
+
+
+async def connect_temporal(settings: Settings) -> Client:
+    """A client that speaks pydantic models, as workers and API must agree."""
+    return await Client.connect(
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        data_converter=pydantic_data_converter,
+    )

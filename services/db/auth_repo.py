@@ -1,0 +1,44 @@
+"""Users and API tokens. Tokens are stored only as SHA-256 hashes."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime
+
+from sqlmodel import Session
+
+from schemas.common import Actor, Role
+from services.db.models import TokenRow, UserRow
+
+
+def hash_token(token: str) -> str:
+    """The stored form of a token; tokens are random, so a plain hash is enough."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(session: Session, *, user: str, role: Role, now: datetime) -> str:
+    """Issue a token for `user`, giving them `role` too if they did not have it yet."""
+    row = session.get(UserRow, user)
+    if row is None:
+        row = UserRow(name=user, roles=role.value, created_at=now)
+    else:
+        roles = set(row.roles.split(",")) | {role.value}
+        row.roles = ",".join(sorted(roles))
+    session.add(row)
+    session.flush()
+    token = "ef_" + secrets.token_urlsafe(32)
+    session.add(TokenRow(token_hash=hash_token(token), user_name=user, role=role, created_at=now))
+    return token
+
+
+def resolve_token(session: Session, *, token: str) -> Actor | None:
+    """The user behind a token with all the roles they hold now; None if unknown or revoked."""
+    row = session.get(TokenRow, hash_token(token))
+    if row is None or row.revoked_at is not None:
+        return None
+    user = session.get(UserRow, row.user_name)
+    if user is None:
+        return None
+    roles = frozenset(Role(r) for r in user.roles.split(",") if r)
+    return Actor(user=user.name, roles=roles)

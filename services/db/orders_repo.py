@@ -1,0 +1,266 @@
+"""Repository functions for orders, their lines and their audit trail."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import exists, or_, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, select
+
+from schemas.orders import (
+    BookOrderRequest,
+    OrderEvent,
+    OrderState,
+    OrderStatus,
+    OrderView,
+)
+from schemas.workflow_io import TransitionRecord
+from services.db.models import OrderEventRow, OrderLineRow, OrderRow
+from services.db.money import from_cents, to_cents, utc
+from workflows.rules.license_input import order_draw
+from workflows.rules.transitions import waiting_for
+
+
+def insert_order(
+    session: Session,
+    *,
+    order_id: str,
+    booking: BookOrderRequest,
+    created_by: str,
+    idempotency_key: str | None,
+    request_hash: str,
+    now: datetime,
+) -> OrderRow:
+    """Book an order: its row, its lines and the first audit event, in one transaction."""
+    quantity, value = order_draw(booking)
+    status = OrderStatus(state=OrderState.BOOKED, waiting_for=waiting_for(OrderState.BOOKED))
+    row = OrderRow(
+        id=order_id,
+        external_ref=booking.external_ref,
+        idempotency_key=idempotency_key,
+        request_hash=request_hash,
+        created_by=created_by,
+        created_at=now,
+        updated_at=now,
+        state=OrderState.BOOKED,
+        state_entered_at=now,
+        destination=booking.end_user.country,
+        purchaser_name=booking.purchaser.name,
+        end_user_name=booking.end_user.name,
+        total_value_cents=to_cents(value),
+        total_quantity=quantity,
+        booking=booking.model_dump(mode="json"),
+        status=status.model_dump(mode="json"),
+    )
+    session.add(row)
+    session.flush()  # the lines' foreign key needs the order row first
+    for line in booking.lines:
+        session.add(
+            OrderLineRow(
+                order_id=order_id,
+                sku=line.sku,
+                quantity=line.quantity,
+                unit_price_cents=to_cents(line.unit_price),
+            )
+        )
+    session.add(
+        OrderEventRow(
+            order_id=order_id, seq=0, at=now, actor=created_by, action="book",
+            from_state=None, to_state=OrderState.BOOKED, reason=None,
+            data={"external_ref": booking.external_ref} if booking.external_ref else {},
+        )
+    )
+    return row
+
+
+def find_by_idempotency_key(session: Session, *, created_by: str, key: str) -> OrderRow | None:
+    """The order a user booked with this Idempotency-Key, if any."""
+    stmt = select(OrderRow).where(
+        OrderRow.created_by == created_by, OrderRow.idempotency_key == key
+    )
+    return session.exec(stmt).first()
+
+
+def get_order(session: Session, order_id: str) -> OrderRow | None:
+    """One order by id."""
+    return session.get(OrderRow, order_id)
+
+
+def mark_workflow_started(session: Session, *, order_id: str) -> None:
+    """Note that the order's workflow runs, so the outbox sweeper leaves it alone."""
+    session.execute(
+        update(OrderRow).where(col(OrderRow.id) == order_id).values(workflow_started=True)
+    )
+
+
+def unstarted_orders(session: Session, *, booked_before: datetime, limit: int = 100) -> list[str]:
+    """Orders accepted while Temporal was unreachable, oldest first."""
+    stmt = (
+        select(OrderRow.id)
+        .where(col(OrderRow.workflow_started).is_(False), OrderRow.created_at < booked_before)
+        .order_by(col(OrderRow.created_at))
+        .limit(limit)
+    )
+    return list(session.exec(stmt).all())
+
+
+def _insert_ignore(session: Session) -> Any:
+    dialect = session.get_bind().dialect.name
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+def record_transition(session: Session, rec: TransitionRecord) -> bool:
+    """Append the event and move the read model forward; a replay of the same seq is a no-op."""
+    values = rec.model_dump(mode="json", include={"order_id", "seq", "actor", "action", "reason"})
+    values |= {
+        "at": rec.at,
+        "from_state": rec.from_state.value if rec.from_state else None,
+        "to_state": rec.to_state.value,
+        "data": rec.data,
+    }
+    insert = _insert_ignore(session)
+    stmt = insert(OrderEventRow).values(**values).on_conflict_do_nothing(
+        index_elements=["order_id", "seq"]
+    )
+    inserted = session.execute(stmt).rowcount == 1  # type: ignore[attr-defined]
+    status = rec.status
+    det = status.determination
+    session.execute(
+        update(OrderRow)
+        .where(col(OrderRow.id) == rec.order_id, col(OrderRow.seq) < rec.seq)
+        .values(
+            seq=rec.seq,
+            state=status.state.value,
+            waiting_role=status.waiting_for.role.value if status.waiting_for else None,
+            state_entered_at=rec.at,
+            updated_at=rec.at,
+            license_required=det.license_required if det else None,
+            status=status.model_dump(mode="json"),
+            workflow_started=True,
+        )
+    )
+    return inserted
+
+
+@dataclass(frozen=True)
+class OrderFilter:
+    """Filters of the order list; all optional."""
+
+    state: OrderState | None = None
+    sku: str | None = None
+    destination: str | None = None
+    q: str | None = None
+
+
+def _encode_cursor(row: OrderRow) -> str:
+    raw = json.dumps([utc(row.created_at).isoformat(), row.id]).encode()
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """The (created_at, id) position a cursor points after; ValueError when malformed."""
+    try:
+        created, order_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        return datetime.fromisoformat(created), str(order_id)
+    except Exception as exc:  # any garbage in a cursor is the client's error
+        raise ValueError("cursor is not one this API returned") from exc
+
+
+def list_orders(
+    session: Session, *, filters: OrderFilter, cursor: str | None, limit: int
+) -> tuple[list[OrderRow], str | None]:
+    """Newest first, keyset-paginated so deep pages stay as fast as the first."""
+    stmt = select(OrderRow)
+    if filters.state:
+        stmt = stmt.where(OrderRow.state == filters.state.value)
+    if filters.destination:
+        stmt = stmt.where(OrderRow.destination == filters.destination)
+    if filters.sku:
+        line = select(OrderLineRow.id).where(
+            OrderLineRow.order_id == OrderRow.id, OrderLineRow.sku == filters.sku
+        )
+        stmt = stmt.where(exists(line))
+    if filters.q:
+        pattern = f"%{filters.q.lower()}%"
+        stmt = stmt.where(
+            or_(
+                col(OrderRow.purchaser_name).ilike(pattern),
+                col(OrderRow.end_user_name).ilike(pattern),
+                col(OrderRow.external_ref).ilike(pattern),
+            )
+        )
+    if cursor:
+        created, order_id = decode_cursor(cursor)
+        stmt = stmt.where(
+            or_(
+                col(OrderRow.created_at) < created,
+                (col(OrderRow.created_at) == created) & (col(OrderRow.id) < order_id),
+            )
+        )
+    stmt = stmt.order_by(col(OrderRow.created_at).desc(), col(OrderRow.id).desc()).limit(limit + 1)
+    rows = list(session.exec(stmt).all())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (_encode_cursor(rows[-1]) if more and rows else None)
+
+
+def list_events(session: Session, *, order_id: str) -> list[OrderEvent]:
+    """The order's audit trail, oldest first."""
+    stmt = (
+        select(OrderEventRow)
+        .where(OrderEventRow.order_id == order_id)
+        .order_by(col(OrderEventRow.seq))
+    )
+    return [
+        OrderEvent(
+            seq=e.seq, at=utc(e.at), actor=e.actor, action=e.action,
+            from_state=OrderState(e.from_state) if e.from_state else None,
+            to_state=OrderState(e.to_state), reason=e.reason, data=e.data,
+        )
+        for e in session.exec(stmt).all()
+    ]
+
+
+def tasks_for_role(session: Session, *, role: str, limit: int) -> list[OrderRow]:
+    """Orders waiting on a role, the longest-waiting first."""
+    stmt = (
+        select(OrderRow)
+        .where(OrderRow.waiting_role == role)
+        .order_by(col(OrderRow.state_entered_at), col(OrderRow.id))
+        .limit(limit)
+    )
+    return list(session.exec(stmt).all())
+
+
+def to_view(row: OrderRow) -> OrderView:
+    """The API's view of an order row."""
+    booking = BookOrderRequest.model_validate(row.booking)
+    status = OrderStatus.model_validate(row.status)
+    return OrderView(
+        id=row.id,
+        external_ref=row.external_ref,
+        state=OrderState(row.state),
+        held_from=status.held_from,
+        waiting_for=status.waiting_for,
+        license_required=row.license_required,
+        determination=status.determination,
+        screening=status.screening,
+        license=status.license,
+        approvals=status.approvals,
+        shipment=status.shipment,
+        purchaser=booking.purchaser,
+        end_user=booking.end_user,
+        end_use=booking.end_use,
+        lines=booking.lines,
+        requested_ship_date=booking.requested_ship_date,
+        total_value=from_cents(row.total_value_cents),
+        total_quantity=row.total_quantity,
+        created_by=row.created_by,
+        created_at=utc(row.created_at),
+        updated_at=utc(row.updated_at),
+    )

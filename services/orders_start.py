@@ -1,0 +1,92 @@
+"""Starting an order's workflow, shared by the API and the outbox sweeper."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime, timedelta
+
+from temporalio.client import Client
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+
+from schemas.orders import BookOrderRequest
+from schemas.workflow_io import OrderInput
+from services.db import orders_repo
+from services.db.engine import SessionFactory
+from services.db.models import OrderRow
+from services.db.money import utc
+from workflows.ids import workflow_id_for
+from workflows.order import OrderWorkflow
+
+log = logging.getLogger(__name__)
+
+
+def order_input(row: OrderRow) -> OrderInput:
+    """The workflow's start input, rebuilt from the booked order row."""
+    return OrderInput(
+        order_id=row.id,
+        booked_by=row.created_by,
+        booked_at=utc(row.created_at),
+        booking=BookOrderRequest.model_validate(row.booking),
+    )
+
+
+async def start_order_workflow(client: Client, row: OrderRow, *, task_queue: str) -> None:
+    """Start the order's workflow; starting it twice is harmless (the running one is kept)."""
+    try:
+        await _start(client, row, task_queue=task_queue)
+    except WorkflowAlreadyStartedError:
+        pass  # it ran and finished already: that is what we wanted
+
+
+async def _start(client: Client, row: OrderRow, *, task_queue: str) -> None:
+    await client.start_workflow(
+        OrderWorkflow.run,
+        order_input(row),
+        id=workflow_id_for(row.id),
+        task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        # A finished order's id is never reused: a replayed booking must not run it again.
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+    )
+
+
+async def sweep_unstarted(
+    client: Client, write_session: SessionFactory, *, task_queue: str, grace: timedelta
+) -> int:
+    """Start workflows of orders the API accepted but could not start; returns how many."""
+    cutoff = datetime.now(UTC) - grace
+    with write_session() as session:
+        ids = orders_repo.unstarted_orders(session, booked_before=cutoff)
+    started = 0
+    for order_id in ids:
+        with write_session() as session:
+            row = orders_repo.get_order(session, order_id)
+            if row is None or row.workflow_started:
+                continue
+            await start_order_workflow(client, row, task_queue=task_queue)
+            orders_repo.mark_workflow_started(session, order_id=order_id)
+            session.commit()
+            started += 1
+    return started
+
+
+async def run_outbox(
+    client: Client, write_session: SessionFactory, *, task_queue: str, interval: float,
+    stop: asyncio.Event,
+) -> None:
+    """Sweep until `stop` is set; a failed sweep is logged and tried again next round."""
+    while not stop.is_set():
+        try:
+            n = await sweep_unstarted(
+                client, write_session, task_queue=task_queue, grace=timedelta(seconds=interval)
+            )
+            if n:
+                log.info("started %d order workflow(s) left by the API", n)
+        except Exception:  # the next round retries; a sweeper must not die
+            log.exception("outbox sweep failed")
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=interval)
+        except TimeoutError:
+            pass

@@ -1,0 +1,68 @@
+"""The Temporal worker: the order workflow, its activities and the outbox sweeper."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+from sqlalchemy import Engine
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from services.config import Settings
+from services.db.engine import make_engine, session_factory
+from services.db.store import SqlOrderStore
+from services.orders_start import run_outbox
+from services.screening.screener import DbScreener
+from workflows.activities import OrderActivities
+from workflows.order import OrderWorkflow
+
+log = logging.getLogger(__name__)
+
+
+def build_worker(
+    client: Client, settings: Settings, engine: Engine, executor: ThreadPoolExecutor
+) -> Worker:
+    """A worker for the order task queue, with activities bound to the database."""
+    store = SqlOrderStore(session_factory(engine, write=True))
+    screener = DbScreener(session_factory(engine), threshold=settings.screening_threshold)
+    acts = OrderActivities(store, screener)
+    return Worker(
+        client,
+        task_queue=settings.task_queue,
+        workflows=[OrderWorkflow],
+        activities=[
+            acts.record_transition,
+            acts.screen,
+            acts.determine,
+            acts.allocate_license,
+            acts.release_license,
+        ],
+        activity_executor=executor,
+        max_concurrent_activities=settings.worker_max_concurrent_activities,
+        max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,
+        # Evicting waiting orders from the sticky cache makes every step replay history.
+        max_cached_workflows=settings.worker_max_cached_workflows,
+        graceful_shutdown_timeout=timedelta(seconds=30),
+    )
+
+
+async def run_worker(settings: Settings, client: Client, stop: asyncio.Event) -> None:
+    """Run until `stop` is set, then drain: in-flight activities get 30 s to finish."""
+    engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
+    write_session = session_factory(engine, write=True)
+    with ThreadPoolExecutor(max_workers=settings.worker_max_concurrent_activities) as executor:
+        worker = build_worker(client, settings, engine, executor)
+        outbox = asyncio.create_task(
+            run_outbox(
+                client, write_session, task_queue=settings.task_queue,
+                interval=settings.outbox_interval_seconds, stop=stop,
+            )
+        )
+        async with worker:
+            log.info("worker polling task queue %s", settings.task_queue)
+            await stop.wait()
+        await outbox
+    engine.dispose()

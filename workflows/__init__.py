@@ -1,0 +1,1 @@
+"""Order workflow, its activities and the pure domain rules they use."""

@@ -1,0 +1,1 @@
+"""Pure domain rules: no IO, no Temporal; imported by the workflow and the API alike."""

@@ -1,0 +1,148 @@
+"""Who may take which action in which state, and where each step leads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+from schemas.actions import Action
+from schemas.common import Actor, Role
+from schemas.orders import TERMINAL_STATES, Determination, OrderState, WaitingFor
+
+S = OrderState
+
+_BEFORE_SHIPMENT = frozenset(
+    {
+        S.BOOKED,
+        S.SCREENING,
+        S.SCREENING_REVIEW,
+        S.COMPLIANCE_REVIEW,
+        S.AWAITING_LICENSE,
+        S.READY_TO_SHIP,
+    }
+)
+
+
+@dataclass(frozen=True)
+class ActionRule:
+    """The role an action needs and the states it is allowed in."""
+
+    role: Role
+    states: frozenset[OrderState]
+
+
+ACTION_RULES: dict[Action, ActionRule] = {
+    Action.CLEAR_SCREENING: ActionRule(Role.COMPLIANCE, frozenset({S.SCREENING_REVIEW})),
+    Action.APPROVE: ActionRule(Role.COMPLIANCE, frozenset({S.COMPLIANCE_REVIEW})),
+    Action.REJECT: ActionRule(
+        Role.COMPLIANCE, frozenset({S.SCREENING_REVIEW, S.COMPLIANCE_REVIEW})
+    ),
+    Action.RECORD_LICENSE: ActionRule(Role.COMPLIANCE, frozenset({S.AWAITING_LICENSE})),
+    Action.HOLD: ActionRule(Role.COMPLIANCE, frozenset(S) - TERMINAL_STATES - {S.ON_HOLD}),
+    Action.RELEASE: ActionRule(Role.COMPLIANCE, frozenset({S.ON_HOLD})),
+    Action.CANCEL: ActionRule(Role.SALES_OPS, _BEFORE_SHIPMENT | {S.ON_HOLD}),
+    Action.SHIP: ActionRule(Role.SALES_OPS, frozenset({S.READY_TO_SHIP})),
+    Action.DELIVER: ActionRule(Role.SALES_OPS, frozenset({S.SHIPPED})),
+}
+
+# Actions by which a compliance officer decides on an order; nobody decides on their own order.
+_DECISIONS = frozenset(
+    {Action.CLEAR_SCREENING, Action.APPROVE, Action.REJECT, Action.RECORD_LICENSE}
+)
+
+
+class RefusalKind(StrEnum):
+    """Why an action is refused; the API maps each to a status code."""
+
+    FORBIDDEN = "forbidden"
+    CONFLICT = "conflict"
+    INVALID = "invalid"
+
+
+class Refusal(Exception):
+    """An action that must not happen, with a message a person can read."""
+
+    def __init__(self, kind: RefusalKind, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+
+
+@dataclass(frozen=True)
+class OrderFacts:
+    """What the rules need to know about an order to judge an action."""
+
+    state: OrderState
+    held_from: OrderState | None
+    booked_by: str
+    license_expires_on: date | None = None
+
+
+def check_action(facts: OrderFacts, action: Action, actor: Actor, today: date) -> None:
+    """Raise `Refusal` unless `actor` may take `action` on the order now."""
+    rule = ACTION_RULES[action]
+    if rule.role not in actor.roles:
+        raise Refusal(RefusalKind.FORBIDDEN, f"'{action}' needs the {rule.role} role")
+    if action in _DECISIONS and actor.user == facts.booked_by:
+        raise Refusal(
+            RefusalKind.FORBIDDEN,
+            f"separation of duties: {actor.user} booked this order and may not '{action}' it",
+        )
+    if facts.state not in rule.states:
+        raise Refusal(RefusalKind.CONFLICT, f"'{action}' is not allowed in state {facts.state}")
+    if action is Action.CANCEL and facts.state is S.ON_HOLD and facts.held_from not in (
+        _BEFORE_SHIPMENT
+    ):
+        raise Refusal(RefusalKind.CONFLICT, "an order held after shipment cannot be cancelled")
+    if action is Action.SHIP and facts.license_expires_on and facts.license_expires_on < today:
+        raise Refusal(
+            RefusalKind.CONFLICT, f"the license expired on {facts.license_expires_on.isoformat()}"
+        )
+
+
+def state_after_screening(det: Determination, potential_match: bool) -> OrderState:
+    """Where an order goes once screening is done (or a potential match was cleared)."""
+    if potential_match:
+        return S.SCREENING_REVIEW
+    if det.compliance_review_required:
+        return S.COMPLIANCE_REVIEW
+    return S.READY_TO_SHIP
+
+
+def state_after_clearance() -> OrderState:
+    """A cleared screening hit is a red flag: compliance reviews the order even when NLR."""
+    return S.COMPLIANCE_REVIEW
+
+
+def state_after_approval(det: Determination) -> OrderState:
+    """Approved orders wait for the license when one is required, else are ready to ship."""
+    return S.AWAITING_LICENSE if det.license_required else S.READY_TO_SHIP
+
+
+def waiting_for(state: OrderState) -> WaitingFor | None:
+    """Which actions an order in `state` waits for, and from whom; None when nobody acts."""
+    if state in TERMINAL_STATES or state in (S.BOOKED, S.SCREENING):
+        return None
+    primary = {
+        S.SCREENING_REVIEW: [Action.CLEAR_SCREENING, Action.REJECT],
+        S.COMPLIANCE_REVIEW: [Action.APPROVE, Action.REJECT],
+        S.AWAITING_LICENSE: [Action.RECORD_LICENSE],
+        S.ON_HOLD: [Action.RELEASE],
+        S.READY_TO_SHIP: [Action.SHIP],
+        S.SHIPPED: [Action.DELIVER],
+    }[state]
+    role = ACTION_RULES[primary[0]].role
+    return WaitingFor(actions=[a.value for a in primary], role=role)
+
+
+def allowed_actions(facts: OrderFacts, actor: Actor, today: date) -> list[Action]:
+    """Every action `actor` may take on the order now."""
+    allowed = []
+    for action in Action:
+        try:
+            check_action(facts, action, actor, today)
+        except Refusal:
+            continue
+        allowed.append(action)
+    return allowed
