@@ -61,8 +61,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         opts = DevOptions(args.data_dir, args.api_port, args.temporal_port, args.ui_port, args.demo)
         return run_dev(opts)
     settings = get_settings()
-    handlers = {"api": _api, "worker": _worker, "db": _db, "token": _token,
-                "screening-list": _screening_list}
+    handlers = {
+        "api": _api,
+        "worker": _worker,
+        "db": _db,
+        "token": _token,
+        "screening-list": _screening_list,
+    }
     return handlers[args.command](settings, args)
 
 
@@ -139,8 +144,10 @@ def _screening_list(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     finally:
         engine.dispose()
-    print(f"snapshot {info.id}: {info.row_count} entries from {info.file_name} "
-          f"(sha256 {info.content_hash[:12]}…) is now active")
+    print(
+        f"snapshot {info.id}: {info.row_count} entries from {info.file_name} "
+        f"(sha256 {info.content_hash[:12]}…) is now active"
+    )
     return 0
 
 

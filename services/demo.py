@@ -27,17 +27,24 @@ def ensure_screening_list(settings: Settings) -> None:
                 return
             demo = resources.files("services").joinpath("screening/data/demo-csl.csv")
             with resources.as_file(demo) as path:
-                info = store.import_list_file(session, path=Path(path), imported_by="exportflow-dev")
-        print(f"imported the bundled demo screening list ({info.row_count} entries); "
-              "import the real one with: exportflow screening-list import FILE")
+                info = store.import_list_file(
+                    session, path=Path(path), imported_by="exportflow-dev"
+                )
+        print(
+            f"imported the bundled demo screening list ({info.row_count} entries); "
+            "import the real one with: exportflow screening-list import FILE"
+        )
     finally:
         engine.dispose()
 
 
 def _demo_orders() -> list[tuple[str, dict[str, object]]]:
     ship = (date.today() + timedelta(days=60)).isoformat()
-    purchaser = {"name": "Shenzhen Example Cloud Computing Co., Ltd.", "country": "CN",
-                 "address": "Nanshan District, Shenzhen"}
+    purchaser = {
+        "name": "Shenzhen Example Cloud Computing Co., Ltd.",
+        "country": "CN",
+        "address": "Nanshan District, Shenzhen",
+    }
 
     def order(end_user: str, sku: str, qty: int, price: str) -> dict[str, object]:
         return {
@@ -49,10 +56,14 @@ def _demo_orders() -> list[tuple[str, dict[str, object]]]:
         }
 
     return [
-        ("demo-h20-cn", order("Beijing Example Internet Technology Co., Ltd.", "H20", 200,
-                              "12000.00")),
-        ("demo-rtxpro-cn", order("Hangzhou Example Rendering Studio", "RTX-PRO-6000D", 50,
-                                 "8500.00")),
+        (
+            "demo-h20-cn",
+            order("Beijing Example Internet Technology Co., Ltd.", "H20", 200, "12000.00"),
+        ),
+        (
+            "demo-rtxpro-cn",
+            order("Hangzhou Example Rendering Studio", "RTX-PRO-6000D", 50, "8500.00"),
+        ),
         ("demo-listed-end-user", order(LISTED_END_USER, "H20", 16, "12000.00")),
     ]
 
@@ -60,8 +71,12 @@ def _demo_orders() -> list[tuple[str, dict[str, object]]]:
 def _tokens(settings: Settings) -> dict[str, str]:
     engine = make_engine(settings.database_url)
     now = datetime.now(UTC)
-    users = [("sales.demo", Role.SALES_OPS), ("compliance.demo", Role.COMPLIANCE),
-             ("compliance.demo2", Role.COMPLIANCE), ("viewer.demo", Role.VIEWER)]
+    users = [
+        ("sales.demo", Role.SALES_OPS),
+        ("compliance.demo", Role.COMPLIANCE),
+        ("compliance.demo2", Role.COMPLIANCE),
+        ("viewer.demo", Role.VIEWER),
+    ]
     try:
         with session_factory(engine, write=True)() as session:
             tokens = {u: auth_repo.create_token(session, user=u, role=r, now=now) for u, r in users}

@@ -49,17 +49,27 @@ def temporal_command(opts: DevOptions) -> list[str]:
     """The dev server, persisted; WAL + synchronous=OFF survive a process kill (not an OS crash)."""
     binary = shutil.which("temporal") or str(Path(sys.executable).parent / "temporal")
     return [
-        binary, "server", "start-dev",
-        "--db-filename", str(opts.data_dir / "temporal.db"),
-        "--ip", "127.0.0.1",
-        "--port", str(opts.temporal_port),
-        "--ui-port", str(opts.ui_port),
+        binary,
+        "server",
+        "start-dev",
+        "--db-filename",
+        str(opts.data_dir / "temporal.db"),
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        str(opts.temporal_port),
+        "--ui-port",
+        str(opts.ui_port),
         "--ui-disable-news-fetch",
-        "--log-level", "warn",
-        "--sqlite-pragma", "journal_mode=WAL",
-        "--sqlite-pragma", "synchronous=OFF",
+        "--log-level",
+        "warn",
+        "--sqlite-pragma",
+        "journal_mode=WAL",
+        "--sqlite-pragma",
+        "synchronous=OFF",
         # The default poll throttle adds ~200 ms to every idle workflow step.
-        "--dynamic-config-value", "history.transferProcessorMaxPollRPS=1000",
+        "--dynamic-config-value",
+        "history.transferProcessorMaxPollRPS=1000",
     ]
 
 
@@ -82,8 +92,10 @@ def run_dev(opts: DevOptions) -> int:
         (opts.ui_port, "--ui-port"),
     ):
         if port_in_use(port):
-            print(f"exportflow dev: port {port} is already in use; choose another with {flag}",
-                  file=sys.stderr)
+            print(
+                f"exportflow dev: port {port} is already in use; choose another with {flag}",
+                file=sys.stderr,
+            )
             return 2
     opts.data_dir.mkdir(parents=True, exist_ok=True)
     settings = settings_for(opts)
@@ -98,8 +110,9 @@ def run_dev(opts: DevOptions) -> int:
 @contextlib.contextmanager
 def _temporal_server(opts: DevOptions) -> Iterator[subprocess.Popen[bytes]]:
     log = (opts.data_dir / "temporal.log").open("ab")
-    proc = subprocess.Popen(temporal_command(opts), stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        temporal_command(opts), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
     try:
         yield proc
     finally:
@@ -136,8 +149,11 @@ async def _serve(settings: Settings, opts: DevOptions, proc: subprocess.Popen[by
     client = await _wait_for_temporal(settings, proc)
     stop = asyncio.Event()
     worker = asyncio.create_task(run_worker(settings, client, stop))
-    server = _Server(uvicorn.Config(create_app(settings), host="127.0.0.1",
-                                    port=opts.api_port, log_level="warning"))
+    server = _Server(
+        uvicorn.Config(
+            create_app(settings), host="127.0.0.1", port=opts.api_port, log_level="warning"
+        )
+    )
     loop = asyncio.get_running_loop()
 
     def shutdown() -> None:
@@ -163,8 +179,10 @@ async def _announce(settings: Settings, opts: DevOptions) -> None:
     print(f"  API docs    {base}/docs")
     print(f"  Temporal UI http://127.0.0.1:{opts.ui_port}")
     print("  a token     exportflow token create --user alice --role sales_ops")
-    print("              (with EXPORTFLOW_DATABASE_URL="
-          f"{settings.database_url} when run from another folder)")
+    print(
+        "              (with EXPORTFLOW_DATABASE_URL="
+        f"{settings.database_url} when run from another folder)"
+    )
     if opts.demo:
         from services.demo import book_demo
 

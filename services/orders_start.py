@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from datetime import UTC, datetime, timedelta
 
 from temporalio.client import Client
-from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from schemas.orders import BookOrderRequest
 from schemas.workflow_io import OrderInput
@@ -34,10 +35,9 @@ def order_input(row: OrderRow) -> OrderInput:
 
 async def start_order_workflow(client: Client, row: OrderRow, *, task_queue: str) -> None:
     """Start the order's workflow; starting it twice is harmless (the running one is kept)."""
-    try:
+    # Already started and finished is what we wanted too.
+    with contextlib.suppress(WorkflowAlreadyStartedError):
         await _start(client, row, task_queue=task_queue)
-    except WorkflowAlreadyStartedError:
-        pass  # it ran and finished already: that is what we wanted
 
 
 async def _start(client: Client, row: OrderRow, *, task_queue: str) -> None:
@@ -73,7 +73,11 @@ async def sweep_unstarted(
 
 
 async def run_outbox(
-    client: Client, write_session: SessionFactory, *, task_queue: str, interval: float,
+    client: Client,
+    write_session: SessionFactory,
+    *,
+    task_queue: str,
+    interval: float,
     stop: asyncio.Event,
 ) -> None:
     """Sweep until `stop` is set; a failed sweep is logged and tried again next round."""
@@ -86,7 +90,5 @@ async def run_outbox(
                 log.info("started %d order workflow(s) left by the API", n)
         except Exception:  # the next round retries; a sweeper must not die
             log.exception("outbox sweep failed")
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=interval)
-        except TimeoutError:
-            pass

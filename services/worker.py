@@ -57,8 +57,11 @@ async def run_worker(settings: Settings, client: Client, stop: asyncio.Event) ->
         worker = build_worker(client, settings, engine, executor)
         outbox = asyncio.create_task(
             run_outbox(
-                client, write_session, task_queue=settings.task_queue,
-                interval=settings.outbox_interval_seconds, stop=stop,
+                client,
+                write_session,
+                task_queue=settings.task_queue,
+                interval=settings.outbox_interval_seconds,
+                stop=stop,
             )
         )
         async with worker:

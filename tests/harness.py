@@ -41,15 +41,26 @@ def create_tokens(url: str) -> dict[str, str]:
 
 
 def booking(
-    *, sku: str = "H20", quantity: int = 10, price: str = "12000.00", end_user: str = "",
-    country: str = "CN", ref: str | None = None,
+    *,
+    sku: str = "H20",
+    quantity: int = 10,
+    price: str = "12000.00",
+    end_user: str = "",
+    country: str = "CN",
+    ref: str | None = None,
 ) -> dict[str, Any]:
     """A valid booking body; override what a test is about."""
     return {
-        "purchaser": {"name": "Example Cloud Computing Co., Ltd.", "country": "CN",
-                      "address": "Shenzhen"},
-        "end_user": {"name": end_user or "Example Inference Services Ltd.", "country": country,
-                     "address": "Beijing"},
+        "purchaser": {
+            "name": "Example Cloud Computing Co., Ltd.",
+            "country": "CN",
+            "address": "Shenzhen",
+        },
+        "end_user": {
+            "name": end_user or "Example Inference Services Ltd.",
+            "country": country,
+            "address": "Beijing",
+        },
         "end_use": "commercial AI inference",
         "lines": [{"sku": sku, "quantity": quantity, "unit_price": price}],
         "requested_ship_date": (date.today() + timedelta(days=30)).isoformat(),
@@ -57,8 +68,9 @@ def booking(
     }
 
 
-def license_body(number: str, quantity: int = 100, value: str = "5000000.00",
-                 days: int = 365) -> dict[str, Any]:
+def license_body(
+    number: str, quantity: int = 100, value: str = "5000000.00", days: int = 365
+) -> dict[str, Any]:
     """An approved license decision."""
     return {
         "decision": "approved",

@@ -50,8 +50,9 @@ S = OrderState
 SYSTEM = "system"
 
 # The database may be down for a while; keep retrying rather than losing a transition.
-_PERSIST_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(
-    seconds=30))
+_PERSIST_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30)
+)
 _PERSIST_TIMEOUT = timedelta(seconds=30)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -28,10 +29,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             write_session=session_factory(engine, write=True),
         )
         app.state.exportflow = state
-        try:
+        # The API serves reads without Temporal and connects when it is back.
+        with contextlib.suppress(errors.ServiceUnavailable):
             await state.temporal_client()
-        except errors.ServiceUnavailable:
-            pass  # the API serves reads without Temporal and connects when it is back
         yield
         engine.dispose()
 

@@ -49,15 +49,11 @@ def current_user(
 ) -> Actor:
     """The caller, from `Authorization: Bearer TOKEN`; 401 when missing or unknown."""
     if creds is None or creds.scheme.lower() != "bearer":
-        raise HTTPException(
-            401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"}
-        )
+        raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
     with state.read_session() as session:
         actor = auth_repo.resolve_token(session, token=creds.credentials)
     if actor is None:
-        raise HTTPException(
-            401, "invalid or revoked token", headers={"WWW-Authenticate": "Bearer"}
-        )
+        raise HTTPException(401, "invalid or revoked token", headers={"WWW-Authenticate": "Bearer"})
     return actor
 
 

@@ -42,7 +42,9 @@ def field_name(loc: Sequence[Any]) -> str:
 
 def invalid(field_loc: Sequence[Any], message: str) -> RequestValidationError:
     """A 422 naming one field, raised from route code."""
-    return RequestValidationError([{"loc": tuple(field_loc), "msg": message, "type": "value_error"}])
+    return RequestValidationError(
+        [{"loc": tuple(field_loc), "msg": message, "type": "value_error"}]
+    )
 
 
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:

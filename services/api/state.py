@@ -9,9 +9,9 @@ from sqlalchemy import Engine
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from services.api.errors import ServiceUnavailable
 from services.config import Settings
 from services.db.engine import SessionFactory
-from services.api.errors import ServiceUnavailable
 
 
 @dataclass

@@ -64,9 +64,14 @@ def allocate(session: Session, req: AllocateRequest, *, now: datetime) -> Licens
         )
     lic.allocated_quantity += req.quantity
     lic.allocated_value_cents += value_cents
-    row = done or LicenseAllocationRow(order_id=req.order_id, license_number=lic.number,
-                                       quantity=0, value_cents=0, allocated_by=req.actor,
-                                       allocated_at=now)
+    row = done or LicenseAllocationRow(
+        order_id=req.order_id,
+        license_number=lic.number,
+        quantity=0,
+        value_cents=0,
+        allocated_by=req.actor,
+        allocated_at=now,
+    )
     row.license_number, row.quantity, row.value_cents = lic.number, req.quantity, value_cents
     row.released, row.released_at, row.allocated_at = False, None, now
     session.add_all([lic, row])
@@ -121,8 +126,11 @@ def get_license(session: Session, *, number: str) -> LicenseView | None:
         recorded_at=utc(lic.recorded_at),
         orders=[
             LicenseOrder(
-                order_id=r.order_id, quantity=r.quantity, value=from_cents(r.value_cents),
-                released=r.released, allocated_at=utc(r.allocated_at),
+                order_id=r.order_id,
+                quantity=r.quantity,
+                value=from_cents(r.value_cents),
+                released=r.released,
+                allocated_at=utc(r.allocated_at),
             )
             for r in rows
         ],

@@ -70,8 +70,14 @@ def insert_order(
         )
     session.add(
         OrderEventRow(
-            order_id=order_id, seq=0, at=now, actor=created_by, action="book",
-            from_state=None, to_state=OrderState.BOOKED, reason=None,
+            order_id=order_id,
+            seq=0,
+            at=now,
+            actor=created_by,
+            action="book",
+            from_state=None,
+            to_state=OrderState.BOOKED,
+            reason=None,
             data={"external_ref": booking.external_ref} if booking.external_ref else {},
         )
     )
@@ -124,10 +130,12 @@ def record_transition(session: Session, rec: TransitionRecord) -> bool:
         "data": rec.data,
     }
     insert = _insert_ignore(session)
-    stmt = insert(OrderEventRow).values(**values).on_conflict_do_nothing(
-        index_elements=["order_id", "seq"]
+    stmt = (
+        insert(OrderEventRow)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["order_id", "seq"])
     )
-    inserted = session.execute(stmt).rowcount == 1  # type: ignore[attr-defined]
+    inserted = int(session.execute(stmt).rowcount) == 1  # type: ignore[attr-defined]
     status = rec.status
     det = status.determination
     session.execute(
@@ -218,9 +226,14 @@ def list_events(session: Session, *, order_id: str) -> list[OrderEvent]:
     )
     return [
         OrderEvent(
-            seq=e.seq, at=utc(e.at), actor=e.actor, action=e.action,
+            seq=e.seq,
+            at=utc(e.at),
+            actor=e.actor,
+            action=e.action,
             from_state=OrderState(e.from_state) if e.from_state else None,
-            to_state=OrderState(e.to_state), reason=e.reason, data=e.data,
+            to_state=OrderState(e.to_state),
+            reason=e.reason,
+            data=e.data,
         )
         for e in session.exec(stmt).all()
     ]

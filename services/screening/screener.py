@@ -39,8 +39,7 @@ class DbScreener:
         hits: list[ScreeningHit] = []
         if index is not None:
             for role, party in parties.items():
-                for hit in index.screen(party.name, party.country, self._threshold):
-                    hits.append(hit.model_copy(update={"party": role, "party_name": party.name}))
+                hits += index.screen(party.name, party.country, self._threshold, party_role=role)
         return ScreeningResult(
             status="potential_match" if hits else "clear",
             snapshot_id=snapshot_id,

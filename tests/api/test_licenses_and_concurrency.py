@@ -30,15 +30,18 @@ async def test_second_order_draws_on_what_is_left(api: ApiHarness) -> None:
     assert (await api.get(third))["state"] == "AWAITING_LICENSE"
     lic = (await api.http.get("/api/v1/licenses/D5000001", headers=api.auth("vic"))).json()
     assert (lic["approved_quantity"], lic["allocated_quantity"], lic["remaining_quantity"]) == (
-        100, 80, 20
+        100,
+        80,
+        20,
     )
     assert {o["order_id"] for o in lic["orders"]} == {first, second}
 
 
 async def test_recording_a_known_license_with_other_terms_is_refused(api: ApiHarness) -> None:
     a, b = await _awaiting_license(api, 2, quantity=1)
-    assert (await api.act(a, "record-license", "bob", license_body("D5100001", 10))).status_code \
-        == 200
+    assert (
+        await api.act(a, "record-license", "bob", license_body("D5100001", 10))
+    ).status_code == 200
     r = await api.act(b, "record-license", "bob", license_body("D5100001", 20))
     assert r.status_code == 409
     assert "approved quantity 10" in r.json()["detail"]
@@ -64,8 +67,9 @@ async def test_two_officers_approving_at_once_get_one_success_and_one_409(
         api.act(oid, "approve", "bob", {}), api.act(oid, "approve", "carol", {})
     )
     assert sorted(r.status_code for r in results) == [200, 409]
-    events = (await api.http.get(f"/api/v1/orders/{oid}/events",
-                                 headers=api.auth("vic"))).json()["items"]
+    events = (await api.http.get(f"/api/v1/orders/{oid}/events", headers=api.auth("vic"))).json()[
+        "items"
+    ]
     assert [e["action"] for e in events].count("approve") == 1
 
 

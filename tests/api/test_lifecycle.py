@@ -39,8 +39,9 @@ async def test_h20_order_goes_from_booking_to_delivery(api: ApiHarness) -> None:
     assert r.json()["waiting_for"] is None
 
     events = (await api.http.get(f"/api/v1/orders/{oid}/events", headers=api.auth("vic"))).json()
-    trail = [(e["seq"], e["action"], e["from_state"], e["to_state"], e["actor"])
-             for e in events["items"]]
+    trail = [
+        (e["seq"], e["action"], e["from_state"], e["to_state"], e["actor"]) for e in events["items"]
+    ]
     assert trail == [
         (0, "book", None, "BOOKED", "alice"),
         (1, "screen", "BOOKED", "SCREENING", "system"),
@@ -110,8 +111,9 @@ async def test_license_denied_and_returned(api: ApiHarness) -> None:
     assert r.json()["state"] == "LICENSE_DENIED"
     r = await api.act(returned, "record-license", "bob", {"decision": "returned"})
     assert r.json()["state"] == "AWAITING_LICENSE"
-    events = (await api.http.get(f"/api/v1/orders/{returned}/events",
-                                 headers=api.auth("vic"))).json()["items"]
+    events = (
+        await api.http.get(f"/api/v1/orders/{returned}/events", headers=api.auth("vic"))
+    ).json()["items"]
     assert events[-1]["data"] == {"decision": "returned", "resubmission": 1}
     r = await api.act(returned, "record-license", "bob", license_body("D7000001"))
     assert r.json()["state"] == "READY_TO_SHIP"
@@ -143,6 +145,7 @@ async def test_cancel_releases_the_license_allocation(api: ApiHarness) -> None:
     lic = (await api.http.get("/api/v1/licenses/D2000001", headers=api.auth("vic"))).json()
     assert (lic["allocated_quantity"], lic["remaining_quantity"]) == (0, 100)
     assert lic["orders"][0]["released"] is True
-    r = await api.act(oid, "ship", "alice",
-                      {"carrier": "x", "tracking_number": "y", "itn": "X20261128000002"})
+    r = await api.act(
+        oid, "ship", "alice", {"carrier": "x", "tracking_number": "y", "itn": "X20261128000002"}
+    )
     assert r.status_code == 409

@@ -43,15 +43,17 @@ async def test_nobody_approves_an_order_they_booked(api: ApiHarness) -> None:
 async def test_action_in_the_wrong_state_is_409_naming_the_state(api: ApiHarness) -> None:
     oid = await api.book()
     await api.wait_state(oid, "COMPLIANCE_REVIEW")
-    r = await api.act(oid, "ship", "alice",
-                      {"carrier": "x", "tracking_number": "y", "itn": "X20261128000003"})
+    r = await api.act(
+        oid, "ship", "alice", {"carrier": "x", "tracking_number": "y", "itn": "X20261128000003"}
+    )
     assert r.status_code == 409
     assert "COMPLIANCE_REVIEW" in r.json()["detail"]
 
 
 async def test_unknown_order_is_404(api: ApiHarness) -> None:
-    assert (await api.http.get("/api/v1/orders/ORD-NOPE", headers=api.auth("vic"))).status_code \
-        == 404
+    assert (
+        await api.http.get("/api/v1/orders/ORD-NOPE", headers=api.auth("vic"))
+    ).status_code == 404
     assert (await api.act("ORD-NOPE", "approve", "bob", {})).status_code == 404
 
 

@@ -22,10 +22,22 @@ from workflows.rules.determination import determine
         (["RTX-PRO-6000D"], "CN", False, "nlr", "RTX-PRO-DESIGNED-TO-COMPLY", "C33"),
         (["H100-SXM"], "CN", True, "presumption_of_denial", "EAR-742.6-3A090A-D5", "C30"),
         (["H100-SXM"], "JP", False, "nlr", "NLR-NO-RULE", "C33"),
-        (["RTX-PRO-6000D", "H100-SXM"], "CN", True, "presumption_of_denial",
-         "EAR-742.6-3A090A-D5", "C30"),
-        (["RTX-PRO-6000D", "H20"], "CN", True, "license_required", "IS-INFORMED-2025-04-H20",
-         "C30"),
+        (
+            ["RTX-PRO-6000D", "H100-SXM"],
+            "CN",
+            True,
+            "presumption_of_denial",
+            "EAR-742.6-3A090A-D5",
+            "C30",
+        ),
+        (
+            ["RTX-PRO-6000D", "H20"],
+            "CN",
+            True,
+            "license_required",
+            "IS-INFORMED-2025-04-H20",
+            "C30",
+        ),
     ],
 )
 def test_rule_that_decides(
@@ -33,15 +45,25 @@ def test_rule_that_decides(
 ) -> None:
     det = determine(skus, dest, load_catalog(), None)
     assert (det.license_required, det.policy, det.rule_id, det.license_code) == (
-        required, policy, rule, code
+        required,
+        policy,
+        rule,
+        code,
     )
     assert det.ruleset_version == load_catalog().ruleset.version
     assert det.compliance_review_required is required
 
 
 def test_a_screening_match_makes_an_nlr_order_go_to_compliance() -> None:
-    hit = ScreeningHit(party="end_user", party_name="X", entry_id="1", entry_name="X",
-                       matched_name="X", source="EL", score=95.0)
+    hit = ScreeningHit(
+        party="end_user",
+        party_name="X",
+        entry_id="1",
+        entry_name="X",
+        matched_name="X",
+        source="EL",
+        score=95.0,
+    )
     screening = ScreeningResult(status="potential_match", screened_at=datetime.now(UTC), hits=[hit])
     det = determine(["RTX-PRO-6000D"], "CN", load_catalog(), screening)
     assert not det.license_required

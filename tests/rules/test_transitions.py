@@ -54,7 +54,9 @@ def facts(state: OrderState, held_from: OrderState | None = None, **kw: object) 
     ],
 )
 def test_allowed(action: Action, state: OrderState, actor: Actor) -> None:
-    check_action(facts(state, S.READY_TO_SHIP if state is S.ON_HOLD else None), action, actor, TODAY)
+    check_action(
+        facts(state, S.READY_TO_SHIP if state is S.ON_HOLD else None), action, actor, TODAY
+    )
 
 
 @pytest.mark.parametrize(
@@ -92,9 +94,7 @@ def test_cancel_of_a_held_order_depends_on_where_it_was_held() -> None:
 
 
 def test_ship_is_refused_once_the_license_has_expired() -> None:
-    check_action(
-        facts(S.READY_TO_SHIP, license_expires_on=TODAY), Action.SHIP, SALES, TODAY
-    )
+    check_action(facts(S.READY_TO_SHIP, license_expires_on=TODAY), Action.SHIP, SALES, TODAY)
     with pytest.raises(Refusal, match="expired on 2026-01-14"):
         check_action(
             facts(S.READY_TO_SHIP, license_expires_on=date(2026, 1, 14)), Action.SHIP, SALES, TODAY

@@ -29,10 +29,11 @@ def license_terms(body: LicenseBody, today: date) -> LicenseTerms | None:
         return None
     missing = [name for name in _TERMS if getattr(body, name) is None]
     if missing:
-        raise Refusal(
-            RefusalKind.INVALID, f"an approved license needs {', '.join(missing)}"
-        )
-    assert body.license_number and body.approved_quantity and body.approved_value
+        raise Refusal(RefusalKind.INVALID, f"an approved license needs {', '.join(missing)}")
+    # Narrowing for the type checker: `missing` above proved each is set.
+    assert body.license_number is not None
+    assert body.approved_quantity is not None
+    assert body.approved_value is not None
     assert body.expires_on is not None
     if body.expires_on <= today:
         raise Refusal(RefusalKind.INVALID, f"expires_on {body.expires_on} is not in the future")

@@ -91,8 +91,10 @@ def check_action(facts: OrderFacts, action: Action, actor: Actor, today: date) -
         )
     if facts.state not in rule.states:
         raise Refusal(RefusalKind.CONFLICT, f"'{action}' is not allowed in state {facts.state}")
-    if action is Action.CANCEL and facts.state is S.ON_HOLD and facts.held_from not in (
-        _BEFORE_SHIPMENT
+    if (
+        action is Action.CANCEL
+        and facts.state is S.ON_HOLD
+        and facts.held_from not in (_BEFORE_SHIPMENT)
     ):
         raise Refusal(RefusalKind.CONFLICT, "an order held after shipment cannot be cancelled")
     if action is Action.SHIP and facts.license_expires_on and facts.license_expires_on < today:

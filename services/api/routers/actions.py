@@ -13,6 +13,7 @@ from fastapi import APIRouter, HTTPException
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
+from temporalio.workflow import UpdateMethodMultiParam
 
 from schemas.actions import (
     Action,
@@ -39,7 +40,8 @@ from workflows.rules.transitions import OrderFacts, RefusalKind, check_action
 
 router = APIRouter(tags=["actions"])
 
-UpdateMethod = Callable[[OrderWorkflow, Any], Awaitable[OrderStatus]]
+# The SDK types each update as UpdateMethodMultiParam[[OrderWorkflow, XCommand], OrderStatus].
+UpdateMethod = UpdateMethodMultiParam[[OrderWorkflow, Any], OrderStatus]
 
 
 @dataclass(frozen=True)
@@ -54,15 +56,21 @@ class ActionSpec:
 
 SPECS: dict[Action, ActionSpec] = {
     Action.CLEAR_SCREENING: ActionSpec(
-        ReasonBody, ReasonCommand, OrderWorkflow.clear_screening,
+        ReasonBody,
+        ReasonCommand,
+        OrderWorkflow.clear_screening,
         "Compliance: the screening match is a false positive",
     ),
     Action.APPROVE: ActionSpec(
         NoteBody, NoteCommand, OrderWorkflow.approve, "Compliance: approve (not your own order)"
     ),
-    Action.REJECT: ActionSpec(ReasonBody, ReasonCommand, OrderWorkflow.reject, "Compliance: reject"),
+    Action.REJECT: ActionSpec(
+        ReasonBody, ReasonCommand, OrderWorkflow.reject, "Compliance: reject"
+    ),
     Action.RECORD_LICENSE: ActionSpec(
-        LicenseBody, LicenseCommand, OrderWorkflow.record_license,
+        LicenseBody,
+        LicenseCommand,
+        OrderWorkflow.record_license,
         "Compliance: record BIS's license decision",
     ),
     Action.HOLD: ActionSpec(ReasonBody, ReasonCommand, OrderWorkflow.hold, "Compliance: hold"),
@@ -96,18 +104,17 @@ def _precheck(state: Any, order_id: str, action: Action, user: Actor) -> None:
 
 
 def _http_error(exc: WorkflowUpdateFailedError) -> HTTPException:
-    cause = exc.cause
+    # A refusal from an activity (e.g. license exhausted) arrives wrapped in an ActivityError.
+    cause: BaseException | None = exc.cause
     while cause is not None and not isinstance(cause, ApplicationError):
-        cause = cause.cause
+        cause = cause.__cause__
     if isinstance(cause, ApplicationError) and cause.type in set(RefusalKind):
         return HTTPException(STATUS_FOR_REFUSAL[RefusalKind(cause.type)], cause.message)
     message = cause.message if isinstance(cause, ApplicationError) else str(exc)
     return HTTPException(409, f"the action failed: {message}")
 
 
-async def _run_update(
-    client: Any, order_id: str, spec: ActionSpec, command: Command
-) -> None:
+async def _run_update(client: Any, order_id: str, spec: ActionSpec, command: Command) -> None:
     handle = client.get_workflow_handle(workflow_id_for(order_id))
     try:
         await handle.execute_update(spec.update, command)

@@ -40,14 +40,16 @@ def _check_skus(body: BookOrderRequest) -> None:
             raise invalid(("body", "lines", i, "sku"), f"unknown SKU '{line.sku}' (known: {known})")
 
 
-def _book(state: AppState, body: BookOrderRequest, user: str, key: str | None) -> tuple[OrderRow, bool]:
+def _book(
+    state: AppState, body: BookOrderRequest, user: str, key: str | None
+) -> tuple[OrderRow, bool]:
     """Insert the order, or return the one booked before under the same key."""
     digest = _request_hash(body)
     for _ in range(2):  # a lost race on the same key resolves on the second look
         with state.write_session() as session:
-            if key and (prior := orders_repo.find_by_idempotency_key(
-                session, created_by=user, key=key
-            )):
+            if key and (
+                prior := orders_repo.find_by_idempotency_key(session, created_by=user, key=key)
+            ):
                 if prior.request_hash != digest:
                     raise invalid(
                         ("header", "Idempotency-Key"),
@@ -56,8 +58,13 @@ def _book(state: AppState, body: BookOrderRequest, user: str, key: str | None) -
                 return prior, False
             try:
                 row = orders_repo.insert_order(
-                    session, order_id=new_order_id(), booking=body, created_by=user,
-                    idempotency_key=key, request_hash=digest, now=datetime.now(UTC),
+                    session,
+                    order_id=new_order_id(),
+                    booking=body,
+                    created_by=user,
+                    idempotency_key=key,
+                    request_hash=digest,
+                    now=datetime.now(UTC),
                 )
                 session.commit()
                 return row, True
