@@ -27,9 +27,14 @@ class Actor(BaseModel):
     roles: frozenset[Role]
 
 
+# Read once at import: pycountry loads its database lazily from disk, and a first lookup inside
+# the workflow sandbox (decoding a workflow input) would be refused as file IO.
+COUNTRY_CODES = frozenset(c.alpha_2 for c in pycountry.countries)
+
+
 def _check_country(code: str) -> str:
     upper = code.upper()
-    if len(upper) != 2 or pycountry.countries.get(alpha_2=upper) is None:
+    if upper not in COUNTRY_CODES:
         raise ValueError(f"'{code}' is not an ISO 3166-1 alpha-2 country code")
     return upper
 

@@ -54,6 +54,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     args = _parser().parse_args(argv)
     if args.command == "dev":
         from services.dev import DevOptions, run_dev
@@ -72,16 +73,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _api(settings: Settings, args: argparse.Namespace) -> int:
-    import uvicorn
+    from services.serve import run_api
 
-    uvicorn.run(
-        "services.api.app:create_app",
-        factory=True,
-        host=args.host or settings.api_host,
-        port=args.port or settings.api_port,
-        workers=args.workers,
-        timeout_graceful_shutdown=30,
-    )
+    run_api(args.host or settings.api_host, args.port or settings.api_port, args.workers)
     return 0
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -13,13 +12,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import uvicorn
 from temporalio.client import Client
 
 from services.api.app import create_app
 from services.api.state import connect_temporal
 from services.config import Settings
 from services.db.migrate import upgrade
+from services.serve import api_server
 from services.worker import run_worker
 
 
@@ -137,31 +136,14 @@ async def _wait_for_temporal(settings: Settings, proc: subprocess.Popen[bytes]) 
     raise SystemExit("exportflow dev: the Temporal dev server did not come up in 60 s")
 
 
-class _Server(uvicorn.Server):
-    """uvicorn re-raises captured signals after shutdown; we stop the worker ourselves."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
 async def _serve(settings: Settings, opts: DevOptions, proc: subprocess.Popen[bytes]) -> int:
     client = await _wait_for_temporal(settings, proc)
     stop = asyncio.Event()
     worker = asyncio.create_task(run_worker(settings, client, stop))
-    server = _Server(
-        uvicorn.Config(
-            create_app(settings), host="127.0.0.1", port=opts.api_port, log_level="warning"
-        )
+    server = api_server(create_app(settings), "127.0.0.1", opts.api_port, log_level="warning")
+    server.install_stop_signals(
+        lambda: print("\nexportflow dev: stopping API, worker and Temporal …", flush=True)
     )
-    loop = asyncio.get_running_loop()
-
-    def shutdown() -> None:
-        print("\nexportflow dev: stopping API, worker and Temporal …", flush=True)
-        server.should_exit = True
-
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, shutdown)
     api = asyncio.create_task(server.serve())
     while not server.started and not api.done():
         await asyncio.sleep(0.05)

@@ -26,8 +26,9 @@ BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 def tool(name: str) -> str:
     """A console script installed beside this interpreter (or on PATH)."""
-    found = shutil.which(name) or str(Path(sys.executable).parent / name)
-    if not Path(found).exists():
+    beside = Path(sys.executable).parent / name
+    found = str(beside) if beside.exists() else shutil.which(name)
+    if found is None:
         pytest.fail(f"{name} is not installed: pip install -e '.[test]'")
     return found
 

@@ -1,0 +1,61 @@
+"""Serving the API with uvicorn, with a shutdown that drains and exits 0."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Iterator
+
+import uvicorn
+from fastapi import FastAPI
+
+
+class ApiServer(uvicorn.Server):
+    """uvicorn re-raises a captured SIGTERM after shutdown (exit -15); we handle signals."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+    def install_stop_signals(self, on_stop: object = None) -> None:
+        """SIGINT/SIGTERM: stop accepting, finish in-flight requests, then return from serve()."""
+        loop = asyncio.get_running_loop()
+
+        def stop() -> None:
+            if callable(on_stop):
+                on_stop()
+            self.should_exit = True
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop)
+
+
+def api_server(app: FastAPI, host: str, port: int, log_level: str = "info") -> ApiServer:
+    """A server for one process; in-flight requests get 30 s on shutdown."""
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=30
+    )
+    return ApiServer(config)
+
+
+def run_api(host: str, port: int, workers: int) -> None:
+    """`exportflow api`: one process in-line, or uvicorn's supervisor for several."""
+    if workers > 1:
+        uvicorn.run(
+            "services.api.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            timeout_graceful_shutdown=30,
+        )
+        return
+    from services.api.app import create_app
+
+    async def go() -> None:
+        server = api_server(create_app(), host, port)
+        server.install_stop_signals()
+        await server.serve()
+
+    asyncio.run(go())

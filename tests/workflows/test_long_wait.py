@@ -1,0 +1,154 @@
+"""Months-long license waits, with the time-skipping test server."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from schemas.actions import (
+    EmptyCommand,
+    LicenseBody,
+    LicenseCommand,
+    LicenseDecision,
+    NoteCommand,
+    ShipCommand,
+)
+from schemas.common import Actor, Role
+from schemas.orders import BookOrderRequest, OrderState
+from services.config import Settings
+from services.db import orders_repo
+from services.db.engine import make_engine, session_factory
+from services.db.migrate import upgrade
+from services.orders_start import start_order_workflow
+from services.worker import build_worker
+from tests.conftest import tool
+from tests.harness import booking
+from workflows.ids import workflow_id_for
+from workflows.order import OrderWorkflow
+
+BOB = Actor(user="bob", roles=frozenset({Role.COMPLIANCE}))
+ALICE = Actor(user="alice", roles=frozenset({Role.SALES_OPS}))
+
+
+@pytest.fixture(scope="module")
+async def skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+    """Temporal's time-skipping test server: timers and waits jump ahead when idle."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=tool("temporal-test-server"),
+        data_converter=pydantic_data_converter,
+    )
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture
+async def running(
+    skipping_env: WorkflowEnvironment, tmp_path: Path
+) -> AsyncIterator[tuple[Client, Settings]]:
+    url = f"sqlite:///{tmp_path / 'exportflow.db'}"
+    upgrade(url)
+    settings = Settings(
+        database_url=url,
+        task_queue=f"ts-{uuid.uuid4().hex[:8]}",
+        worker_max_concurrent_activities=8,
+    )
+    engine = make_engine(url)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        async with build_worker(skipping_env.client, settings, engine, pool):
+            yield skipping_env.client, settings
+    engine.dispose()
+
+
+async def _book(client: Client, settings: Settings) -> WorkflowHandle[OrderWorkflow, object]:
+    engine = make_engine(settings.database_url)
+    with session_factory(engine, write=True)() as session:
+        row = orders_repo.insert_order(
+            session,
+            order_id=f"ORD-TS{uuid.uuid4().hex[:8].upper()}",
+            booking=BookOrderRequest.model_validate(booking()),
+            created_by="alice",
+            idempotency_key=None,
+            request_hash="x",
+            now=datetime.now(UTC),
+        )
+        session.commit()
+    engine.dispose()
+    await start_order_workflow(client, row, task_queue=settings.task_queue)
+    handle = client.get_workflow_handle_for(OrderWorkflow.run, workflow_id_for(row.id))
+    for _ in range(200):
+        if (await handle.query(OrderWorkflow.status)).state is OrderState.COMPLIANCE_REVIEW:
+            return handle  # type: ignore[return-value]
+        await asyncio.sleep(0.05)
+    raise AssertionError("order did not reach COMPLIANCE_REVIEW")
+
+
+def _license(number: str, now: datetime, expires_in: timedelta) -> LicenseCommand:
+    """An approved license expiring `expires_in` after the workflow clock's `now`."""
+    expires = (now + expires_in).date()
+    body = LicenseBody(
+        decision=LicenseDecision.APPROVED,
+        license_number=number,
+        approved_quantity=100,
+        approved_value="10000000.00",
+        expires_on=expires,  # type: ignore[arg-type]
+    )
+    return LicenseCommand(actor=BOB, **body.model_dump())
+
+
+async def test_an_order_waits_180_days_for_its_license_then_ships(
+    running: tuple[Client, Settings], skipping_env: WorkflowEnvironment
+) -> None:
+    client, settings = running
+    handle = await _book(client, settings)
+    status = await handle.execute_update(OrderWorkflow.approve, NoteCommand(actor=BOB))
+    assert status.state is OrderState.AWAITING_LICENSE
+    before = await skipping_env.get_current_time()
+
+    await skipping_env.sleep(timedelta(days=180))
+
+    after = await skipping_env.get_current_time()
+    assert after - before >= timedelta(days=180)
+    assert (await handle.query(OrderWorkflow.status)).state is OrderState.AWAITING_LICENSE
+    number = f"D{uuid.uuid4().int % 10**6:06d}"
+    status = await handle.execute_update(
+        OrderWorkflow.record_license, _license(number, after, timedelta(days=365))
+    )
+    assert status.state is OrderState.READY_TO_SHIP
+    await handle.execute_update(
+        OrderWorkflow.ship,
+        ShipCommand(actor=ALICE, carrier="DHL", tracking_number="1", itn="X20270527000001"),
+    )
+    await handle.execute_update(OrderWorkflow.deliver, EmptyCommand(actor=ALICE))
+    result = await handle.result()
+    assert result.state is OrderState.DELIVERED  # type: ignore[attr-defined]
+
+
+async def test_ship_is_refused_after_the_license_expires(
+    running: tuple[Client, Settings], skipping_env: WorkflowEnvironment
+) -> None:
+    client, settings = running
+    handle = await _book(client, settings)
+    await handle.execute_update(OrderWorkflow.approve, NoteCommand(actor=BOB))
+    start = await skipping_env.get_current_time()
+    number = f"D{uuid.uuid4().int % 10**6:06d}"
+    await handle.execute_update(
+        OrderWorkflow.record_license, _license(number, start, timedelta(days=30))
+    )
+    await skipping_env.sleep(timedelta(days=40))
+    assert await skipping_env.get_current_time() - start >= timedelta(days=40)
+    with pytest.raises(WorkflowUpdateFailedError) as info:
+        await handle.execute_update(
+            OrderWorkflow.ship,
+            ShipCommand(actor=ALICE, carrier="DHL", tracking_number="1", itn="X20270101000001"),
+        )
+    assert "expired" in str(info.value.cause)
+    assert (await handle.query(OrderWorkflow.status)).state is OrderState.READY_TO_SHIP
