@@ -9,12 +9,14 @@ from enum import StrEnum
 from pydantic import BaseModel, Field
 
 from schemas.common import Actor, Money, Strict
+from schemas.orders import HitDecision
 
 
 class Action(StrEnum):
     """A manual step on an order; the value is the URL segment."""
 
     CLEAR_SCREENING = "clear-screening"
+    DISPOSITION = "disposition"
     APPROVE = "approve"
     REJECT = "reject"
     RECORD_LICENSE = "record-license"
@@ -63,6 +65,19 @@ class LicenseBody(Strict):
     reason: str | None = Field(default=None, max_length=2000)
 
 
+class DispositionBody(Strict):
+    """Body of `disposition`: compliance's decision on one matched list entry."""
+
+    entry_id: str = Field(min_length=1, max_length=100)
+    decision: HitDecision
+    reason: str = Reason
+    whitelist_until: date | None = Field(
+        default=None,
+        description="with not_a_match: skip this entry for this party in later screenings "
+        "until this date (lapses early if the entry changes in a later list snapshot)",
+    )
+
+
 class ShipBody(Strict):
     """Body of `ship`: carrier, tracking and the AES export filing's ITN."""
 
@@ -96,12 +111,17 @@ class LicenseCommand(LicenseBody, Command):
     """A license decision, as the workflow receives it."""
 
 
+class DispositionCommand(DispositionBody, Command):
+    """A disposition, as the workflow receives it."""
+
+
 class ShipCommand(ShipBody, Command):
     """A shipment, as the workflow receives it."""
 
 
 BODY_FOR_ACTION: dict[Action, type[Strict]] = {
     Action.CLEAR_SCREENING: ReasonBody,
+    Action.DISPOSITION: DispositionBody,
     Action.APPROVE: NoteBody,
     Action.REJECT: ReasonBody,
     Action.RECORD_LICENSE: LicenseBody,

@@ -82,15 +82,45 @@ class ScreeningHit(BaseModel):
     license_policy: str = ""
 
 
+class HitDecision(StrEnum):
+    """Compliance's disposition of a potential match."""
+
+    NOT_A_MATCH = "not_a_match"
+    VERIFIED_MATCH = "verified_match"
+    ESCALATED = "escalated"
+
+
+class Disposition(BaseModel):
+    """Who decided what about one listed entry that matched, when and why."""
+
+    entry_id: str
+    decision: HitDecision
+    by: str
+    at: datetime
+    reason: str
+    whitelisted_until: date | None = None
+
+
 class ScreeningResult(BaseModel):
     """Outcome of screening all parties of an order against one list snapshot."""
 
-    status: str = Field(description="'clear', 'potential_match' or 'cleared'")
+    status: str = Field(description="'clear', 'potential_match', 'escalated' or 'cleared'")
     snapshot_id: int | None = None
     screened_at: datetime
     hits: list[ScreeningHit] = []
+    whitelisted: list[str] = Field(default=[], description="entry ids skipped by a whitelist")
+    dispositions: dict[str, Disposition] = {}
     cleared_by: str | None = None
     cleared_reason: str | None = None
+
+    def open_hits(self) -> list[ScreeningHit]:
+        """Hits nobody has found to be 'not a match' yet."""
+        return [
+            h
+            for h in self.hits
+            if (d := self.dispositions.get(h.entry_id)) is None
+            or d.decision is not HitDecision.NOT_A_MATCH
+        ]
 
 
 class Determination(BaseModel):
@@ -145,7 +175,10 @@ class OrderStatus(BaseModel):
     approvals: list[Approval] = []
     license: LicenseAllocation | None = None
     license_resubmissions: int = 0
+    approvals_needed: int = 1
     shipment: Shipment | None = None
+    due_at: datetime | None = None
+    overdue: bool = False
 
 
 class OrderView(BaseModel):
@@ -161,6 +194,9 @@ class OrderView(BaseModel):
     screening: ScreeningResult | None
     license: LicenseAllocation | None
     approvals: list[Approval]
+    approvals_needed: int
+    due_at: datetime | None
+    overdue: bool
     shipment: Shipment | None
     purchaser: Party
     end_user: Party
@@ -172,6 +208,8 @@ class OrderView(BaseModel):
     created_by: str
     created_at: datetime
     updated_at: datetime
+    retention_until: date | None = None
+    legal_hold: bool = False
 
 
 class OrderPage(BaseModel):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
 from pydantic import BaseModel
 
@@ -18,6 +19,14 @@ from schemas.orders import (
 )
 
 
+class OrderPolicy(BaseModel):
+    """Deadlines and thresholds in force when the order was booked."""
+
+    review_business_days: int = 2
+    license_decision_days: int = 90
+    four_eyes_threshold: Decimal = Decimal("10000000")
+
+
 class OrderInput(BaseModel):
     """Start input of the order workflow."""
 
@@ -25,6 +34,14 @@ class OrderInput(BaseModel):
     booked_by: str
     booked_at: datetime
     booking: BookOrderRequest
+    policy: OrderPolicy = OrderPolicy()
+
+
+class RecheckRequest(BaseModel):
+    """A new list snapshot or rule set is active: re-screen and re-determine if it differs."""
+
+    snapshot_id: int | None
+    ruleset_version: str
 
 
 class TransitionRecord(BaseModel):
@@ -58,24 +75,67 @@ class DetermineRequest(BaseModel):
 
 
 class AllocateRequest(BaseModel):
-    """Draw an order's quantity and value on a license, creating the license on first use."""
+    """Reserve an order's quantity and value on a license (created here when terms are given)."""
 
+    entry_key: str
     order_id: str
     license_number: str
-    approved_quantity: int
-    approved_value: Money
-    expires_on: date
+    approved_quantity: int | None = None
+    approved_value: Money | None = None
+    expires_on: date | None = None
+    destination: str
+    skus: list[str]
     quantity: int
     value: Money
     actor: str
 
 
 class ReleaseRequest(BaseModel):
-    """Give back what an order drew on its license."""
+    """Give back what an order reserved on its license."""
 
+    entry_key: str
     order_id: str
     actor: str
     reason: str
+
+
+class CommitRequest(BaseModel):
+    """Turn the order's reservation into a shipment under an export filing."""
+
+    entry_key: str
+    order_id: str
+    itn: str
+    actor: str
+
+
+class ShipCheckRequest(BaseModel):
+    """What must hold before goods leave, besides screening."""
+
+    order_id: str
+    license_number: str | None
+
+
+class ShipCheck(BaseModel):
+    """Open blocking license obligations, named."""
+
+    blocking: list[str] = []
+
+
+class RolesRequest(BaseModel):
+    """Whose roles to look up now."""
+
+    users: list[str]
+
+
+class WhitelistRequest(BaseModel):
+    """Remember that a party is not a listed entry, until a date."""
+
+    order_id: str
+    party_name: str
+    entry_id: str
+    until: date
+    reason: str
+    actor: str
 
 
 class WorkflowResult(BaseModel):

@@ -13,6 +13,9 @@ from pathlib import Path
 
 from schemas.common import Role
 from services.config import Settings, get_settings
+from services.logs import configure_for
+
+log = logging.getLogger(__name__)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -48,14 +51,26 @@ def _parser() -> argparse.ArgumentParser:
     imp = sl_sub.add_parser("import", help="import a CSL CSV or an OFAC SDN folder")
     imp.add_argument("file", type=Path)
     imp.add_argument("--by", default="cli", help="who imports (recorded)")
+
+    orders = sub.add_parser("orders", help="the order book")
+    orders_sub = orders.add_subparsers(dest="orders_command", required=True)
+    oimp = orders_sub.add_parser("import", help="book orders from a CSV file (layout: README)")
+    oimp.add_argument("file", type=Path)
+    oimp.add_argument("--user", required=True, help="who books them (holds sales_ops)")
+    oimp.add_argument(
+        "--atomic",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="book nothing when any row is bad (default); --no-atomic books the good orders",
+    )
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
     args = _parser().parse_args(argv)
+    # JSON lines from the long-running services (for log shippers), text for people.
+    configure_for(get_settings(), "json" if args.command in ("api", "worker") else "text")
     if args.command == "dev":
         from services.dev import DevOptions, run_dev
 
@@ -68,6 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "db": _db,
         "token": _token,
         "screening-list": _screening_list,
+        "orders": _orders,
     }
     return handlers[args.command](settings, args)
 
@@ -82,6 +98,13 @@ def _api(settings: Settings, args: argparse.Namespace) -> int:
 def _worker(settings: Settings, _: argparse.Namespace) -> int:
     from services.api.state import connect_temporal
     from services.worker import run_worker
+    from services.worker_telemetry import install_worker_runtime
+
+    # Before the client connects: the client and the worker then export SDK metrics on it.
+    install_worker_runtime(settings)
+    if settings.worker_metrics_port:
+        host, port = settings.worker_metrics_host, settings.worker_metrics_port
+        log.info("worker metrics at http://%s:%d/metrics", host, port)
 
     async def go() -> None:
         stop = asyncio.Event()
@@ -120,6 +143,12 @@ def create_token(settings: Settings, user: str, role: Role) -> str:
         session.commit()
     engine.dispose()
     return token
+
+
+def _orders(settings: Settings, args: argparse.Namespace) -> int:
+    from services.orders_import.cli import run_import
+
+    return run_import(settings, args.file, args.user, args.atomic)
 
 
 def _screening_list(settings: Settings, args: argparse.Namespace) -> int:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -26,7 +28,17 @@ class Settings(BaseSettings):
     worker_max_concurrent_workflow_tasks: int = Field(default=50, ge=1)
     worker_max_cached_workflows: int = Field(default=10_000, ge=0)
     outbox_interval_seconds: float = Field(default=5.0, gt=0)
+    recheck_interval_seconds: float = Field(default=30.0, gt=0)
+    review_business_days: int = Field(default=2, ge=1, le=30)
+    license_decision_days: int = Field(default=90, ge=1, le=730)
+    four_eyes_threshold_usd: Decimal = Field(default=Decimal("10000000"), ge=0)
     db_pool_size: int = Field(default=10, ge=1)
+    # Unset: JSON lines for `api` and `worker`, text for `dev`.
+    log_format: Literal["json", "text"] | None = None
+    log_level: str = Field(default="INFO", pattern=r"(?i)^(debug|info|warning|error|critical)$")
+    # Temporal SDK metrics (and the worker's own) for Prometheus; port 0 turns them off.
+    worker_metrics_host: str = "127.0.0.1"
+    worker_metrics_port: int = Field(default=9464, ge=0, le=65535)
 
 
 @lru_cache(maxsize=1)

@@ -12,7 +12,8 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from schemas.orders import BookOrderRequest
-from schemas.workflow_io import OrderInput
+from schemas.workflow_io import OrderInput, OrderPolicy
+from services.config import Settings, get_settings
 from services.db import orders_repo
 from services.db.engine import SessionFactory
 from services.db.models import OrderRow
@@ -23,27 +24,41 @@ from workflows.order import OrderWorkflow
 log = logging.getLogger(__name__)
 
 
-def order_input(row: OrderRow) -> OrderInput:
+def policy_of(settings: Settings) -> OrderPolicy:
+    """Deadlines and thresholds from the settings, fixed into each order at its start."""
+    return OrderPolicy(
+        review_business_days=settings.review_business_days,
+        license_decision_days=settings.license_decision_days,
+        four_eyes_threshold=settings.four_eyes_threshold_usd,
+    )
+
+
+def order_input(row: OrderRow, policy: OrderPolicy | None = None) -> OrderInput:
     """The workflow's start input, rebuilt from the booked order row."""
     return OrderInput(
         order_id=row.id,
         booked_by=row.created_by,
         booked_at=utc(row.created_at),
         booking=BookOrderRequest.model_validate(row.booking),
+        policy=policy or policy_of(get_settings()),
     )
 
 
-async def start_order_workflow(client: Client, row: OrderRow, *, task_queue: str) -> None:
+async def start_order_workflow(
+    client: Client, row: OrderRow, *, task_queue: str, policy: OrderPolicy | None = None
+) -> None:
     """Start the order's workflow; starting it twice is harmless (the running one is kept)."""
     # Already started and finished is what we wanted too.
     with contextlib.suppress(WorkflowAlreadyStartedError):
-        await _start(client, row, task_queue=task_queue)
+        await _start(client, row, task_queue=task_queue, policy=policy)
 
 
-async def _start(client: Client, row: OrderRow, *, task_queue: str) -> None:
+async def _start(
+    client: Client, row: OrderRow, *, task_queue: str, policy: OrderPolicy | None
+) -> None:
     await client.start_workflow(
         OrderWorkflow.run,
-        order_input(row),
+        order_input(row, policy),
         id=workflow_id_for(row.id),
         task_queue=task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,

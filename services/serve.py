@@ -10,6 +10,11 @@ from collections.abc import Iterator
 import uvicorn
 from fastapi import FastAPI
 
+from services.api.app import create_app
+from services.api.metrics import multiprocess_dir
+from services.config import get_settings
+from services.logs import configure_for
+
 
 class ApiServer(uvicorn.Server):
     """uvicorn re-raises a captured SIGTERM after shutdown (exit -15); we handle signals."""
@@ -34,24 +39,38 @@ class ApiServer(uvicorn.Server):
 def api_server(app: FastAPI, host: str, port: int, log_level: str = "info") -> ApiServer:
     """A server for one process; in-flight requests get 30 s on shutdown."""
     config = uvicorn.Config(
-        app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=30
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        timeout_graceful_shutdown=30,
+        log_config=None,  # keep our handlers (JSON lines), not uvicorn's own
     )
     return ApiServer(config)
+
+
+def worker_app() -> FastAPI:
+    """The app of one of several API processes; each is a fresh interpreter, so set up logs."""
+    settings = get_settings()
+    configure_for(settings, default_format="json")
+    return create_app(settings)
 
 
 def run_api(host: str, port: int, workers: int) -> None:
     """`exportflow api`: one process in-line, or uvicorn's supervisor for several."""
     if workers > 1:
-        uvicorn.run(
-            "services.api.app:create_app",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            timeout_graceful_shutdown=30,
-        )
+        # Counters of all processes are summed through files in this directory.
+        with multiprocess_dir():
+            uvicorn.run(
+                "services.serve:worker_app",
+                factory=True,
+                host=host,
+                port=port,
+                workers=workers,
+                timeout_graceful_shutdown=30,
+                log_config=None,
+            )
         return
-    from services.api.app import create_app
 
     async def go() -> None:
         server = api_server(create_app(), host, port)

@@ -1,4 +1,4 @@
-"""The Temporal worker: the order workflow, its activities and the outbox sweeper."""
+"""The Temporal worker: the order workflow, its activities, the outbox and recheck sweepers."""
 
 from __future__ import annotations
 
@@ -15,7 +15,10 @@ from services.config import Settings
 from services.db.engine import make_engine, session_factory
 from services.db.store import SqlOrderStore
 from services.orders_start import run_outbox
+from services.recheck import run_recheck
+from services.rules_store import DbRuleSource
 from services.screening.screener import DbScreener
+from services.worker_telemetry import ActivityTelemetry, meter_of
 from workflows.activities import OrderActivities
 from workflows.order import OrderWorkflow
 
@@ -26,9 +29,9 @@ def build_worker(
     client: Client, settings: Settings, engine: Engine, executor: ThreadPoolExecutor
 ) -> Worker:
     """A worker for the order task queue, with activities bound to the database."""
-    store = SqlOrderStore(session_factory(engine, write=True))
-    screener = DbScreener(session_factory(engine), threshold=settings.screening_threshold)
-    acts = OrderActivities(store, screener)
+    read, write = session_factory(engine), session_factory(engine, write=True)
+    screener = DbScreener(read, write, threshold=settings.screening_threshold)
+    acts = OrderActivities(SqlOrderStore(write), screener, DbRuleSource(read))
     return Worker(
         client,
         task_queue=settings.task_queue,
@@ -39,8 +42,14 @@ def build_worker(
             acts.determine,
             acts.allocate_license,
             acts.release_license,
+            acts.commit_license,
+            acts.ship_check,
+            acts.roles_of,
+            acts.whitelist,
         ],
         activity_executor=executor,
+        # Order and workflow ids on activity log lines; screening matches counted.
+        interceptors=[ActivityTelemetry(meter_of(client))],
         max_concurrent_activities=settings.worker_max_concurrent_activities,
         max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,
         # Evicting waiting orders from the sticky cache makes every step replay history.
@@ -64,8 +73,16 @@ async def run_worker(settings: Settings, client: Client, stop: asyncio.Event) ->
                 stop=stop,
             )
         )
+        recheck = asyncio.create_task(
+            run_recheck(
+                client,
+                session_factory(engine),
+                interval=settings.recheck_interval_seconds,
+                stop=stop,
+            )
+        )
         async with worker:
             log.info("worker polling task queue %s", settings.task_queue)
             await stop.wait()
-        await outbox
+        await asyncio.gather(outbox, recheck)
     engine.dispose()

@@ -1,24 +1,21 @@
 """The order workflow: one per order, from booking to a terminal state.
 
-It is thin on purpose: the rules live in `workflows.rules`, the IO in activities. Every manual
-step is an update whose validator refuses invalid requests before they reach history; the
-handler then re-checks under a lock, because two updates may have passed validation at once.
+It is thin on purpose: the rules live in `workflows.rules`, the IO in activities, the shared
+primitives in `workflows.order_base`. Every manual step is an update whose validator refuses
+invalid requests before they reach history; the handler re-checks under a lock, because two
+updates may have passed validation at once.
 """
 
 from __future__ import annotations
 
-import asyncio
-from datetime import timedelta
-from typing import Any
+from collections.abc import Callable
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from schemas.actions import (
         Action,
-        Command,
         EmptyCommand,
         LicenseCommand,
         LicenseDecision,
@@ -26,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
         ReasonCommand,
         ShipCommand,
     )
+    from schemas.common import Role
     from schemas.orders import (
         TERMINAL_STATES,
         Approval,
@@ -35,63 +33,46 @@ with workflow.unsafe.imports_passed_through():
     )
     from schemas.workflow_io import (
         AllocateRequest,
-        DetermineRequest,
+        CommitRequest,
         OrderInput,
-        ReleaseRequest,
-        ScreenRequest,
-        TransitionRecord,
+        RecheckRequest,
+        RolesRequest,
+        ShipCheckRequest,
         WorkflowResult,
     )
     from workflows.activities import OrderActivities
+    from workflows.order_base import SYSTEM, lookup, persist
+    from workflows.order_screening import ScreeningReview
     from workflows.rules import transitions as rules
-    from workflows.rules.license_input import LicenseTerms, license_terms, order_draw
+    from workflows.rules.license_input import LicenseTerms, order_draw
 
 S = OrderState
-SYSTEM = "system"
-
-# The database may be down for a while; keep retrying rather than losing a transition.
-_PERSIST_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30)
-)
-_PERSIST_TIMEOUT = timedelta(seconds=30)
 
 
 @workflow.defn
-class OrderWorkflow:
+class OrderWorkflow(ScreeningReview):
     """One export order, durable for as long as the license decision takes."""
 
     @workflow.init
     def __init__(self, inp: OrderInput) -> None:
-        self._input = inp
-        self._status = OrderStatus(state=S.BOOKED)
-        self._seq = 0
-        self._lock = asyncio.Lock()
+        self._setup(inp)
+        self._recheck: RecheckRequest | None = None
 
     @workflow.run
     async def run(self, inp: OrderInput) -> WorkflowResult:
-        """Screen, determine, then wait (durably, at no cost) for people to act."""
+        """Screen, determine, then wait (durably, at no cost) for people, timers and lists."""
         async with self._lock:
             await self._move(S.SCREENING, SYSTEM, "screen")
-        booking = inp.booking
-        parties = {"purchaser": booking.purchaser, "end_user": booking.end_user}
-        screening = await workflow.execute_activity_method(
-            OrderActivities.screen,
-            ScreenRequest(order_id=inp.order_id, parties=parties),
-            start_to_close_timeout=timedelta(seconds=60),
-        )
-        determination = await workflow.execute_activity_method(
-            OrderActivities.determine,
-            DetermineRequest(order_id=inp.order_id, booking=booking, screening=screening),
-            start_to_close_timeout=timedelta(seconds=30),
-        )
+        screening = await self._screen()
+        determination = await self._determine(screening)
         async with self._lock:
             if self._effective_state() is S.SCREENING:
-                self._status.screening = screening
                 self._status.determination = determination
-                nxt = rules.state_after_screening(determination, bool(screening.hits))
+                open_ids = self._merge_rescreen(screening)
+                nxt = rules.state_after_screening(determination, bool(open_ids))
                 data = {"hits": len(screening.hits), "rule": determination.rule_id}
                 await self._move(nxt, SYSTEM, "screened", data=data)
-        await workflow.wait_condition(lambda: self._status.state in TERMINAL_STATES)
+        await self._serve_until_terminal()
         await workflow.wait_condition(workflow.all_handlers_finished)
         return WorkflowResult(
             order_id=inp.order_id,
@@ -100,43 +81,88 @@ class OrderWorkflow:
             license=self._status.license,
         )
 
+    async def _serve_until_terminal(self) -> None:
+        while self._status.state not in TERMINAL_STATES:
+            deadline = self._next_deadline()
+            timeout = None
+            if deadline is not None:
+                timeout = max((deadline - workflow.now()).total_seconds(), 1.0)
+            try:
+                await workflow.wait_condition(self._woken(self._changes), timeout=timeout)
+            except TimeoutError:
+                async with self._lock:
+                    await self._on_deadline()
+                continue
+            if self._recheck is not None:
+                req, self._recheck = self._recheck, None
+                async with self._lock:
+                    await self._do_recheck(req)
+
+    def _woken(self, seen: int) -> Callable[[], bool]:
+        """True once something changed the order or a recheck arrived."""
+        return lambda: self._changes != seen or self._recheck is not None
+
+    @workflow.signal
+    def recheck(self, req: RecheckRequest) -> None:
+        """A new list snapshot or rule set is in force; the run loop acts on it."""
+        self._recheck = req
+
+    async def _do_recheck(self, req: RecheckRequest) -> None:
+        state = self._effective_state()
+        if state in TERMINAL_STATES or state in (S.BOOKED, S.SCREENING, S.SHIPPED):
+            return
+        screening = self._screening()
+        if req.snapshot_id != screening.snapshot_id:
+            await self._apply_rescreen(await self._screen(), "rescreen")
+        det = self._determination()
+        if req.ruleset_version == det.ruleset_version:
+            return
+        fresh = await self._determine(self._screening())
+        self._status.determination = fresh
+        data = {"from": det.rule_id, "to": fresh.rule_id, "ruleset": fresh.ruleset_version}
+        material = (fresh.license_required, fresh.policy) != (det.license_required, det.policy)
+        if material and self._effective_state() not in (S.SCREENING_REVIEW, S.COMPLIANCE_REVIEW):
+            self._status.approvals = []
+            reason = f"rule set {fresh.ruleset_version}: {det.rule_id} -> {fresh.rule_id}"
+            await self._move(S.COMPLIANCE_REVIEW, SYSTEM, "redetermine", reason, data)
+        else:
+            await self._move(self._status.state, SYSTEM, "redetermine", None, data)
+
     @workflow.query
     def status(self) -> OrderStatus:
         """The order's current status as the workflow sees it."""
         return self._status
 
-    # --- manual steps -------------------------------------------------------------------
-
-    @workflow.update
-    async def clear_screening(self, cmd: ReasonCommand) -> OrderStatus:
-        """Compliance: the potential match is not the listed party."""
-        async with self._lock:
-            self._check(Action.CLEAR_SCREENING, cmd)
-            screening = self._status.screening
-            if screening is not None:
-                screening.status = "cleared"
-                screening.cleared_by = cmd.actor.user
-                screening.cleared_reason = cmd.reason
-            await self._act(Action.CLEAR_SCREENING, cmd, rules.state_after_clearance(), cmd.reason)
-        return self._status
-
-    @clear_screening.validator
-    def _v_clear_screening(self, cmd: ReasonCommand) -> None:
-        self._check(Action.CLEAR_SCREENING, cmd)
+    # --- compliance review -----------------------------------------------------------
 
     @workflow.update
     async def approve(self, cmd: NoteCommand) -> OrderStatus:
-        """Compliance: approve the order (never one's own)."""
+        """Compliance: approve (never one's own order; two officers above the threshold)."""
         async with self._lock:
             self._check(Action.APPROVE, cmd)
-            det = self._status.determination
-            if det is None:  # cannot happen after screening; guards a corrupted history
-                raise ApplicationError("order has no license determination", type="conflict")
-            self._status.approvals.append(
-                Approval(by=cmd.actor.user, at=workflow.now(), note=cmd.note)
-            )
-            await self._act(Action.APPROVE, cmd, rules.state_after_approval(det), cmd.note)
+            approvals = self._status.approvals
+            approvals.append(Approval(by=cmd.actor.user, at=workflow.now(), note=cmd.note))
+            withdrawn = await self._drop_revoked_approvals()
+            needed = self._status.approvals_needed
+            data = {"approvals": len(approvals), "needed": needed, "withdrawn": withdrawn}
+            to = S.COMPLIANCE_REVIEW
+            if len(approvals) >= needed:
+                held = self._status.license is not None
+                to = rules.state_after_approval(self._determination(), license_held=held)
+            await self._move(to, cmd.actor.user, Action.APPROVE, cmd.note, data)
         return self._status
+
+    async def _drop_revoked_approvals(self) -> list[str]:
+        """With four eyes, an earlier approver whose role was revoked no longer counts."""
+        approvals = self._status.approvals
+        if len(approvals) < 2:
+            return []
+        roles = await lookup(
+            OrderActivities.roles_of, RolesRequest(users=[a.by for a in approvals])
+        )
+        revoked = [a.by for a in approvals if Role.COMPLIANCE not in roles.get(a.by, [])]
+        self._status.approvals = [a for a in approvals if a.by not in revoked]
+        return revoked
 
     @approve.validator
     def _v_approve(self, cmd: NoteCommand) -> None:
@@ -147,64 +173,71 @@ class OrderWorkflow:
         """Compliance: reject the order."""
         async with self._lock:
             self._check(Action.REJECT, cmd)
-            await self._act(Action.REJECT, cmd, S.REJECTED, cmd.reason)
+            await self._release_license(cmd.actor.user, cmd.reason)
+            await self._move(S.REJECTED, cmd.actor.user, Action.REJECT, cmd.reason)
         return self._status
 
     @reject.validator
     def _v_reject(self, cmd: ReasonCommand) -> None:
         self._check(Action.REJECT, cmd)
 
+    # --- license ---------------------------------------------------------------------
+
     @workflow.update
     async def record_license(self, cmd: LicenseCommand) -> OrderStatus:
-        """Compliance: record BIS's decision; an approval draws on the license."""
+        """Compliance: record BIS's decision; an approval reserves on the license."""
         async with self._lock:
             self._check(Action.RECORD_LICENSE, cmd)
+            user, act = cmd.actor.user, Action.RECORD_LICENSE
             if cmd.decision is LicenseDecision.DENIED:
-                await self._act(Action.RECORD_LICENSE, cmd, S.LICENSE_DENIED, cmd.reason)
+                await self._move(S.LICENSE_DENIED, user, act, cmd.reason)
             elif cmd.decision is LicenseDecision.RETURNED:
                 self._status.license_resubmissions += 1
                 reason = cmd.reason or "returned without action; application resubmitted"
                 data = {"decision": "returned", "resubmission": self._status.license_resubmissions}
-                await self._act(Action.RECORD_LICENSE, cmd, S.AWAITING_LICENSE, reason, data)
+                await self._move(S.AWAITING_LICENSE, user, act, reason, data, restart_clock=True)
             else:
                 terms = self._license_terms(cmd)
                 assert terms is not None  # the decision is "approved"
-                await self._allocate(cmd, terms)
+                await self._reserve(cmd, terms)
         return self._status
 
     @record_license.validator
     def _v_record_license(self, cmd: LicenseCommand) -> None:
         self._check(Action.RECORD_LICENSE, cmd)
 
-    async def _allocate(self, cmd: LicenseCommand, terms: LicenseTerms) -> None:
-        quantity, value = order_draw(self._input.booking)
-        allocation = await workflow.execute_activity_method(
-            OrderActivities.allocate_license,
-            AllocateRequest(
-                order_id=self._input.order_id,
-                license_number=terms.number,
-                approved_quantity=terms.approved_quantity,
-                approved_value=terms.approved_value,
-                expires_on=terms.expires_on,
-                quantity=quantity,
-                value=value,
-                actor=cmd.actor.user,
-            ),
-            start_to_close_timeout=_PERSIST_TIMEOUT,
-            retry_policy=_PERSIST_RETRY,
+    async def _reserve(self, cmd: LicenseCommand, terms: LicenseTerms) -> None:
+        booking = self._input.booking
+        quantity, value = order_draw(booking)
+        req = AllocateRequest(
+            entry_key=self._key("reserve"),
+            order_id=self.order_id,
+            license_number=terms.number,
+            approved_quantity=terms.approved_quantity,
+            approved_value=terms.approved_value,
+            expires_on=terms.expires_on,
+            destination=booking.end_user.country,
+            skus=[line.sku for line in booking.lines],
+            quantity=quantity,
+            value=value,
+            actor=cmd.actor.user,
         )
-        self._status.license = allocation
-        data = {"decision": "approved", "license_number": allocation.license_number}
-        await self._act(Action.RECORD_LICENSE, cmd, S.READY_TO_SHIP, cmd.reason, data)
+        self._status.license = await persist(OrderActivities.allocate_license, req)
+        data = {"decision": "approved", "license_number": terms.number}
+        await self._move(S.READY_TO_SHIP, cmd.actor.user, Action.RECORD_LICENSE, cmd.reason, data)
+
+    # --- holds, cancellation, shipment -----------------------------------------------
 
     @workflow.update
     async def hold(self, cmd: ReasonCommand) -> OrderStatus:
-        """Compliance: stop the order where it is."""
+        """Compliance: stop the order where it is (its clock stops too)."""
         async with self._lock:
             self._check(Action.HOLD, cmd)
             held_from = self._status.state
             self._status.held_from = held_from
-            await self._act(Action.HOLD, cmd, S.ON_HOLD, cmd.reason, {"held_from": held_from})
+            await self._move(
+                S.ON_HOLD, cmd.actor.user, Action.HOLD, cmd.reason, {"held_from": held_from}
+            )
         return self._status
 
     @hold.validator
@@ -218,7 +251,7 @@ class OrderWorkflow:
             self._check(Action.RELEASE, cmd)
             back_to = self._status.held_from or S.BOOKED
             self._status.held_from = None
-            await self._act(Action.RELEASE, cmd, back_to, cmd.reason)
+            await self._move(back_to, cmd.actor.user, Action.RELEASE, cmd.reason)
         return self._status
 
     @release.validator
@@ -227,20 +260,12 @@ class OrderWorkflow:
 
     @workflow.update
     async def cancel(self, cmd: ReasonCommand) -> OrderStatus:
-        """Sales ops: cancel before shipment; any license allocation is released."""
+        """Sales ops: cancel before shipment; the license reservation is released."""
         async with self._lock:
             self._check(Action.CANCEL, cmd)
-            if self._status.license is not None:
-                await workflow.execute_activity_method(
-                    OrderActivities.release_license,
-                    ReleaseRequest(
-                        order_id=self._input.order_id, actor=cmd.actor.user, reason=cmd.reason
-                    ),
-                    start_to_close_timeout=_PERSIST_TIMEOUT,
-                    retry_policy=_PERSIST_RETRY,
-                )
+            await self._release_license(cmd.actor.user, cmd.reason)
             self._status.held_from = None
-            await self._act(Action.CANCEL, cmd, S.CANCELLED, cmd.reason)
+            await self._move(S.CANCELLED, cmd.actor.user, Action.CANCEL, cmd.reason)
         return self._status
 
     @cancel.validator
@@ -249,9 +274,38 @@ class OrderWorkflow:
 
     @workflow.update
     async def ship(self, cmd: ShipCommand) -> OrderStatus:
-        """Sales ops: the goods left, under an accepted export filing."""
+        """Sales ops: re-screen, check obligations, then ship under the export filing."""
         async with self._lock:
             self._check(Action.SHIP, cmd)
+            if await self._apply_rescreen(await self._screen(), "rescreen-before-ship"):
+                raise ApplicationError(
+                    "ship refused: re-screening found a new potential match; the order is "
+                    "back in SCREENING_REVIEW",
+                    type=rules.RefusalKind.CONFLICT,
+                    non_retryable=True,
+                )
+            license = self._status.license
+            check = await lookup(
+                OrderActivities.ship_check,
+                ShipCheckRequest(
+                    order_id=self.order_id,
+                    license_number=license.license_number if license else None,
+                ),
+            )
+            if check.blocking:
+                raise ApplicationError(
+                    "ship refused: open blocking license obligation " + "; ".join(check.blocking),
+                    type=rules.RefusalKind.CONFLICT,
+                    non_retryable=True,
+                )
+            if license is not None:
+                req = CommitRequest(
+                    entry_key=self._key("commit"),
+                    order_id=self.order_id,
+                    itn=cmd.itn,
+                    actor=cmd.actor.user,
+                )
+                await persist(OrderActivities.commit_license, req)
             self._status.shipment = Shipment(
                 carrier=cmd.carrier,
                 tracking_number=cmd.tracking_number,
@@ -259,7 +313,7 @@ class OrderWorkflow:
                 shipped_at=workflow.now(),
                 shipped_by=cmd.actor.user,
             )
-            await self._act(Action.SHIP, cmd, S.SHIPPED, None, {"itn": cmd.itn})
+            await self._move(S.SHIPPED, cmd.actor.user, Action.SHIP, None, {"itn": cmd.itn})
         return self._status
 
     @ship.validator
@@ -273,83 +327,9 @@ class OrderWorkflow:
             self._check(Action.DELIVER, cmd)
             if self._status.shipment is not None:
                 self._status.shipment.delivered_at = workflow.now()
-            await self._act(Action.DELIVER, cmd, S.DELIVERED, None)
+            await self._move(S.DELIVERED, cmd.actor.user, Action.DELIVER)
         return self._status
 
     @deliver.validator
     def _v_deliver(self, cmd: EmptyCommand) -> None:
         self._check(Action.DELIVER, cmd)
-
-    # --- internals ----------------------------------------------------------------------
-
-    def _effective_state(self) -> OrderState:
-        held = self._status.held_from
-        return held if self._status.state is S.ON_HOLD and held else self._status.state
-
-    def _check(self, action: Action, cmd: Command) -> None:
-        """Apply the pure rules; a refusal fails the update, never the workflow."""
-        license = self._status.license
-        facts = rules.OrderFacts(
-            state=self._status.state,
-            held_from=self._status.held_from,
-            booked_by=self._input.booked_by,
-            license_expires_on=license.expires_on if license else None,
-        )
-        try:
-            rules.check_action(facts, action, cmd.actor, workflow.now().date())
-        except rules.Refusal as refusal:
-            raise ApplicationError(refusal.message, type=refusal.kind, non_retryable=True) from None
-        if isinstance(cmd, LicenseCommand):
-            self._license_terms(cmd)
-
-    def _license_terms(self, cmd: LicenseCommand) -> LicenseTerms | None:
-        try:
-            return license_terms(cmd, workflow.now().date())
-        except rules.Refusal as refusal:
-            raise ApplicationError(refusal.message, type=refusal.kind, non_retryable=True) from None
-
-    async def _act(
-        self,
-        action: Action,
-        cmd: Command,
-        to: OrderState,
-        reason: str | None,
-        data: dict[str, Any] | None = None,
-    ) -> None:
-        await self._move(to, cmd.actor.user, action.value, reason, data)
-
-    async def _move(
-        self,
-        to: OrderState,
-        actor: str,
-        action: str,
-        reason: str | None = None,
-        data: dict[str, Any] | None = None,
-    ) -> None:
-        """Change state and persist event + read model before anyone is told."""
-        from_state = self._status.state
-        if from_state is S.ON_HOLD and actor == SYSTEM:
-            # A system step finishing while the order is held moves where it will resume.
-            self._status.held_from = to
-            to = S.ON_HOLD
-        self._status.state = to
-        self._status.waiting_for = rules.waiting_for(to)
-        self._seq += 1
-        record = TransitionRecord(
-            order_id=self._input.order_id,
-            seq=self._seq,
-            at=workflow.now(),
-            actor=actor,
-            action=action,
-            from_state=from_state,
-            to_state=to,
-            reason=reason,
-            data=data or {},
-            status=self._status,
-        )
-        await workflow.execute_activity_method(
-            OrderActivities.record_transition,
-            record,
-            start_to_close_timeout=_PERSIST_TIMEOUT,
-            retry_policy=_PERSIST_RETRY,
-        )

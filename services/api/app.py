@@ -8,8 +8,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from services.api import errors
-from services.api.routers import actions, health, licenses, orders, tasks
+from services.api import errors, metrics
+from services.api.routers import actions, health, imports, licenses, orders, tasks
 from services.api.state import AppState
 from services.config import Settings, get_settings
 from services.db.engine import make_engine, session_factory
@@ -42,7 +42,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     errors.install(app)
-    for router in (orders.router, actions.router, licenses.router, tasks.router):
+    metrics.install(app)
+    # imports first: `POST /orders/import` must win over any `/orders/{order_id}` route.
+    for router in (imports.router, orders.router, actions.router, licenses.router, tasks.router):
         app.include_router(router, prefix="/api/v1")
     app.include_router(health.router)
     app.include_router(health.router, prefix="/api/v1")

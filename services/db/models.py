@@ -39,6 +39,12 @@ class OrderRow(SQLModel, table=True):
     booking: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     status: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     workflow_started: bool = Field(default=False, index=True)
+    screened_snapshot_id: int | None = None
+    ruleset_version: str | None = Field(default=None, max_length=40)
+    due_at: datetime | None = _ts(nullable=True)
+    retention_until: date | None = None
+    legal_hold: bool = False
+    legal_hold_reason: str | None = Field(default=None, sa_column=Column(Text))
 
 
 class OrderLineRow(SQLModel, table=True):
@@ -69,6 +75,8 @@ class OrderEventRow(SQLModel, table=True):
     to_state: str = Field(max_length=32)
     reason: str | None = Field(default=None, sa_column=Column(Text))
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    prev_hash: str = Field(default="", max_length=64)
+    hash: str = Field(default="", max_length=64)
 
 
 class LicenseRow(SQLModel, table=True):
@@ -77,29 +85,51 @@ class LicenseRow(SQLModel, table=True):
     __tablename__ = "licenses"
 
     number: str = Field(primary_key=True, max_length=40)
+    application_control_number: str | None = Field(default=None, max_length=20)
+    licensee: str = Field(default="", max_length=200)
+    consignee: str = Field(default="", max_length=200)
+    destination: str | None = Field(default=None, max_length=2)
+    skus: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     approved_quantity: int
     approved_value_cents: int = Field(sa_column=Column(BigInteger, nullable=False))
-    allocated_quantity: int = 0
-    allocated_value_cents: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    valid_from: date | None = None
     expires_on: date
     recorded_by: str = Field(max_length=100)
     recorded_at: datetime = _ts()
 
 
-class LicenseAllocationRow(SQLModel, table=True):
-    """One order's draw on a license; one per order, so a retried allocation draws once."""
+class LicenseLedgerRow(SQLModel, table=True):
+    """An entry of a license's ledger: reserve, commit or release; remaining is derived."""
 
-    __tablename__ = "license_allocations"
+    __tablename__ = "license_ledger"
+
+    id: int | None = Field(default=None, primary_key=True)
+    entry_key: str = Field(unique=True, max_length=120, description="idempotency key")
+    license_number: str = Field(index=True, foreign_key="licenses.number", max_length=40)
+    order_id: str = Field(index=True, max_length=40)
+    kind: str = Field(max_length=10)
+    quantity: int
+    value_cents: int = Field(sa_column=Column(BigInteger, nullable=False))
+    actor: str = Field(max_length=100)
+    reason: str | None = Field(default=None, sa_column=Column(Text))
+    itn: str | None = Field(default=None, max_length=20)
+    at: datetime = _ts()
+
+
+class ObligationRow(SQLModel, table=True):
+    """A license condition someone must fulfil by a date; a blocking one stops shipment."""
+
+    __tablename__ = "license_obligations"
 
     id: int | None = Field(default=None, primary_key=True)
     license_number: str = Field(index=True, foreign_key="licenses.number", max_length=40)
-    order_id: str = Field(unique=True, max_length=40)
-    quantity: int
-    value_cents: int = Field(sa_column=Column(BigInteger, nullable=False))
-    released: bool = False
-    allocated_by: str = Field(max_length=100)
-    allocated_at: datetime = _ts()
-    released_at: datetime | None = _ts(nullable=True)
+    code: str = Field(max_length=40)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    owner: str = Field(default="", max_length=100)
+    due_on: date | None = None
+    blocking: bool = True
+    fulfilled_by: str | None = Field(default=None, max_length=100)
+    fulfilled_at: datetime | None = _ts(nullable=True)
 
 
 class UserRow(SQLModel, table=True):
@@ -133,7 +163,7 @@ class ScreeningSnapshotRow(SQLModel, table=True):
     source_format: str = Field(max_length=20)
     file_name: str = Field(max_length=300)
     row_count: int
-    content_hash: str = Field(max_length=64)
+    content_hash: str = Field(max_length=64, unique=True)
     imported_by: str = Field(max_length=100)
     imported_at: datetime = _ts()
     active: bool = Field(default=True, index=True)
@@ -156,3 +186,31 @@ class ScreeningEntryRow(SQLModel, table=True):
     programs: str = Field(default="", sa_column=Column(Text, nullable=False))
     license_requirement: str = Field(default="", sa_column=Column(Text, nullable=False))
     license_policy: str = Field(default="", sa_column=Column(Text, nullable=False))
+
+
+class WhitelistRow(SQLModel, table=True):
+    """A party found not to be a listed entry; lapses at expiry or when the entry changes."""
+
+    __tablename__ = "screening_whitelist"
+
+    id: int | None = Field(default=None, primary_key=True)
+    party_key: str = Field(index=True, max_length=300, description="normalised party name")
+    entry_id: str = Field(max_length=100)
+    entry_hash: str = Field(max_length=64, description="the entry as it was when whitelisted")
+    order_id: str = Field(max_length=40)
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    created_by: str = Field(max_length=100)
+    created_at: datetime = _ts()
+    expires_on: date | None = None
+
+
+class RuleSetRow(SQLModel, table=True):
+    """An effective-dated license rule set; the newest in force decides new determinations."""
+
+    __tablename__ = "rule_sets"
+
+    version: str = Field(primary_key=True, max_length=40)
+    effective_from: date
+    body: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    imported_by: str = Field(max_length=100)
+    imported_at: datetime = _ts()

@@ -6,9 +6,10 @@ import base64
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import exists, or_, update
+from sqlalchemy import exists, func, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
@@ -20,8 +21,10 @@ from schemas.orders import (
     OrderView,
 )
 from schemas.workflow_io import TransitionRecord
+from services.db import audit
 from services.db.models import OrderEventRow, OrderLineRow, OrderRow
 from services.db.money import from_cents, to_cents, utc
+from workflows.rules.deadlines import add_years
 from workflows.rules.license_input import order_draw
 from workflows.rules.transitions import waiting_for
 
@@ -68,19 +71,19 @@ def insert_order(
                 unit_price_cents=to_cents(line.unit_price),
             )
         )
-    session.add(
-        OrderEventRow(
-            order_id=order_id,
-            seq=0,
-            at=now,
-            actor=created_by,
-            action="book",
-            from_state=None,
-            to_state=OrderState.BOOKED,
-            reason=None,
-            data={"external_ref": booking.external_ref} if booking.external_ref else {},
-        )
+    event = OrderEventRow(
+        order_id=order_id,
+        seq=0,
+        at=now,
+        actor=created_by,
+        action="book",
+        from_state=None,
+        to_state=OrderState.BOOKED.value,
+        reason=None,
+        data={"external_ref": booking.external_ref} if booking.external_ref else {},
     )
+    event.hash = audit.hash_of_row("", event)
+    session.add(event)
     return row
 
 
@@ -129,6 +132,8 @@ def record_transition(session: Session, rec: TransitionRecord) -> bool:
         "to_state": rec.to_state.value,
         "data": rec.data,
     }
+    prev = audit.previous_hash(session, order_id=rec.order_id, seq=rec.seq)
+    values |= {"prev_hash": prev, "hash": audit.event_hash(prev, **values)}
     insert = _insert_ignore(session)
     stmt = (
         insert(OrderEventRow)
@@ -136,23 +141,41 @@ def record_transition(session: Session, rec: TransitionRecord) -> bool:
         .on_conflict_do_nothing(index_elements=["order_id", "seq"])
     )
     inserted = int(session.execute(stmt).rowcount) == 1  # type: ignore[attr-defined]
-    status = rec.status
-    det = status.determination
     session.execute(
         update(OrderRow)
         .where(col(OrderRow.id) == rec.order_id, col(OrderRow.seq) < rec.seq)
-        .values(
-            seq=rec.seq,
-            state=status.state.value,
-            waiting_role=status.waiting_for.role.value if status.waiting_for else None,
-            state_entered_at=rec.at,
-            updated_at=rec.at,
-            license_required=det.license_required if det else None,
-            status=status.model_dump(mode="json"),
-            workflow_started=True,
-        )
+        .values(**_read_model_values(rec))
     )
     return inserted
+
+
+# Export records are kept five years from export, or from other termination (EAR Part 762).
+_RETENTION_STARTS = frozenset(
+    {OrderState.SHIPPED, OrderState.CANCELLED, OrderState.REJECTED, OrderState.LICENSE_DENIED}
+)
+RETENTION_YEARS = 5
+
+
+def _read_model_values(rec: TransitionRecord) -> dict[str, Any]:
+    status = rec.status
+    det = status.determination
+    values: dict[str, Any] = {
+        "seq": rec.seq,
+        "state": status.state.value,
+        "waiting_role": status.waiting_for.role.value if status.waiting_for else None,
+        "updated_at": rec.at,
+        "license_required": det.license_required if det else None,
+        "ruleset_version": det.ruleset_version if det else None,
+        "screened_snapshot_id": status.screening.snapshot_id if status.screening else None,
+        "due_at": status.due_at,
+        "status": status.model_dump(mode="json"),
+        "workflow_started": True,
+    }
+    if rec.from_state is not rec.to_state:
+        values["state_entered_at"] = rec.at
+    if rec.to_state in _RETENTION_STARTS:
+        values["retention_until"] = add_years(rec.at.date(), RETENTION_YEARS)
+    return values
 
 
 @dataclass(frozen=True)
@@ -265,6 +288,9 @@ def to_view(row: OrderRow) -> OrderView:
         screening=status.screening,
         license=status.license,
         approvals=status.approvals,
+        approvals_needed=status.approvals_needed,
+        due_at=status.due_at,
+        overdue=status.overdue,
         shipment=status.shipment,
         purchaser=booking.purchaser,
         end_user=booking.end_user,
@@ -276,4 +302,97 @@ def to_view(row: OrderRow) -> OrderView:
         created_by=row.created_by,
         created_at=utc(row.created_at),
         updated_at=utc(row.updated_at),
+        retention_until=row.retention_until,
+        legal_hold=row.legal_hold,
     )
+
+
+def filter_clauses(filters: OrderFilter) -> list[Any]:
+    """The WHERE clauses of an order filter, for queries other than `list_orders`."""
+    clauses: list[Any] = []
+    if filters.state:
+        clauses.append(OrderRow.state == filters.state.value)
+    if filters.destination:
+        clauses.append(OrderRow.destination == filters.destination)
+    if filters.sku:
+        line = select(OrderLineRow.id).where(
+            OrderLineRow.order_id == OrderRow.id, OrderLineRow.sku == filters.sku
+        )
+        clauses.append(exists(line))
+    if filters.q:
+        pattern = f"%{filters.q.lower()}%"
+        clauses.append(
+            or_(
+                col(OrderRow.purchaser_name).ilike(pattern),
+                col(OrderRow.end_user_name).ilike(pattern),
+                col(OrderRow.external_ref).ilike(pattern),
+            )
+        )
+    return clauses
+
+
+SORT_KEYS: dict[str, Any] = {
+    "created": OrderRow.created_at,
+    "updated": OrderRow.updated_at,
+    "state": OrderRow.state,
+    "destination": OrderRow.destination,
+    "purchaser": OrderRow.purchaser_name,
+    "end_user": OrderRow.end_user_name,
+    "value": OrderRow.total_value_cents,
+    "quantity": OrderRow.total_quantity,
+    "ref": OrderRow.external_ref,
+}
+
+
+def page_orders(
+    session: Session,
+    *,
+    filters: OrderFilter,
+    sort: str,
+    descending: bool,
+    offset: int,
+    limit: int,
+) -> tuple[list[OrderRow], int]:
+    """One page of orders in any `SORT_KEYS` order, and how many match (for page numbers)."""
+    clauses = filter_clauses(filters)
+    key = col(SORT_KEYS[sort])
+    tie = col(OrderRow.id)
+    order = (key.desc(), tie.desc()) if descending else (key.asc(), tie.asc())
+    stmt = select(OrderRow).where(*clauses).order_by(*order).offset(offset).limit(limit)
+    total = session.exec(select(func.count()).select_from(OrderRow).where(*clauses)).one()
+    return list(session.exec(stmt).all()), int(total)
+
+
+def totals_by_state(
+    session: Session, *, filters: OrderFilter
+) -> dict[OrderState, tuple[int, Decimal]]:
+    """Count and value (USD) of the matching orders in each state that has any."""
+    stmt = (
+        select(OrderRow.state, func.count(), func.sum(OrderRow.total_value_cents))
+        .where(*filter_clauses(filters))
+        .group_by(OrderRow.state)
+    )
+    return {
+        OrderState(state): (int(count), from_cents(int(cents or 0)))
+        for state, count, cents in session.exec(stmt).all()
+    }
+
+
+def find_by_external_refs(
+    session: Session, *, created_by: str, refs: list[str]
+) -> dict[str, OrderRow]:
+    """The orders a user booked under these external refs (the first booked, per ref)."""
+    found: dict[str, OrderRow] = {}
+    for start in range(0, len(refs), 500):  # keep IN lists well under parameter limits
+        stmt = (
+            select(OrderRow)
+            .where(
+                OrderRow.created_by == created_by,
+                col(OrderRow.external_ref).in_(refs[start : start + 500]),
+            )
+            .order_by(col(OrderRow.created_at))
+        )
+        for row in session.exec(stmt).all():
+            assert row.external_ref is not None
+            found.setdefault(row.external_ref, row)
+    return found

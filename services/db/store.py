@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from schemas.common import Role
 from schemas.orders import LicenseAllocation
-from schemas.workflow_io import AllocateRequest, ReleaseRequest, TransitionRecord
+from schemas.workflow_io import (
+    AllocateRequest,
+    CommitRequest,
+    ReleaseRequest,
+    ShipCheck,
+    ShipCheckRequest,
+    TransitionRecord,
+)
 from services.db import licenses_repo, orders_repo
 from services.db.engine import SessionFactory
+from services.db.models import UserRow
 
 
 class SqlOrderStore:
@@ -23,14 +32,41 @@ class SqlOrderStore:
             session.commit()
 
     def allocate_license(self, req: AllocateRequest) -> LicenseAllocation:
-        """Draw the order on its license, atomically."""
+        """Reserve the order on its license, atomically."""
         with self._session() as session:
-            allocation = licenses_repo.allocate(session, req, now=datetime.now(UTC))
+            allocation = licenses_repo.reserve(session, req, now=datetime.now(UTC))
             session.commit()
             return allocation
 
     def release_license(self, req: ReleaseRequest) -> None:
-        """Release the order's draw, if any."""
+        """Release the order's reservation, if any."""
         with self._session() as session:
-            licenses_repo.release(session, order_id=req.order_id, now=datetime.now(UTC))
+            licenses_repo.release(session, req, now=datetime.now(UTC))
             session.commit()
+
+    def commit_license(self, req: CommitRequest) -> None:
+        """Mark the order's reservation shipped."""
+        with self._session() as session:
+            licenses_repo.commit(session, req, now=datetime.now(UTC))
+            session.commit()
+
+    def ship_check(self, req: ShipCheckRequest) -> ShipCheck:
+        """Name the open blocking obligations of the order's license."""
+        if req.license_number is None:
+            return ShipCheck()
+        with self._session() as session:
+            rows = licenses_repo.blocking_obligations(session, number=req.license_number)
+        return ShipCheck(
+            blocking=[
+                f"{o.code}: {o.text}" + (f" (due {o.due_on})" if o.due_on else "") for o in rows
+            ]
+        )
+
+    def roles_of(self, users: list[str]) -> dict[str, list[Role]]:
+        """Current roles of each user; an unknown user holds none."""
+        with self._session() as session:
+            found = {u: session.get(UserRow, u) for u in users}
+        return {
+            u: [Role(r) for r in row.roles.split(",") if r] if row else []
+            for u, row in found.items()
+        }

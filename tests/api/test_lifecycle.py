@@ -48,8 +48,10 @@ async def test_h20_order_goes_from_booking_to_delivery(api: ApiHarness) -> None:
         (2, "screened", "SCREENING", "COMPLIANCE_REVIEW", "system"),
         (3, "approve", "COMPLIANCE_REVIEW", "AWAITING_LICENSE", "bob"),
         (4, "record-license", "AWAITING_LICENSE", "READY_TO_SHIP", "carol"),
-        (5, "ship", "READY_TO_SHIP", "SHIPPED", "alice"),
-        (6, "deliver", "SHIPPED", "DELIVERED", "alice"),
+        # Every party is screened again just before the goods leave.
+        (5, "rescreen-before-ship", "READY_TO_SHIP", "READY_TO_SHIP", "system"),
+        (6, "ship", "READY_TO_SHIP", "SHIPPED", "alice"),
+        (7, "deliver", "SHIPPED", "DELIVERED", "alice"),
     ]
     assert events["items"][3]["reason"] == "end-use statement on file"
 
@@ -71,7 +73,7 @@ async def test_listed_end_user_stops_in_screening_review_until_cleared(
     assert hit["party"] == "end_user"
     assert hit["score"] >= 88
     assert hit["source"]
-    assert order["waiting_for"]["actions"] == ["clear-screening", "reject"]
+    assert order["waiting_for"]["actions"] == ["clear-screening", "disposition", "reject"]
 
     r = await api.act(oid, "clear-screening", "bob", {"reason": "different legal entity"})
     assert r.status_code == 200, r.text

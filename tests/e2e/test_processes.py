@@ -62,11 +62,12 @@ def _drive_h20_to_delivery(base: str, tokens: dict[str, str]) -> str:
             # Read-your-writes: the status lookup shows the action at once.
             assert http.get(f"/orders/{oid}", headers=auth("bob")).json()["state"] == expected
         events = http.get(f"/orders/{oid}/events", headers=auth("bob")).json()["items"]
-        assert [e["to_state"] for e in events][-4:] == [
-            "AWAITING_LICENSE",
-            "READY_TO_SHIP",
-            "SHIPPED",
-            "DELIVERED",
+        assert [(e["action"], e["to_state"]) for e in events][-5:] == [
+            ("approve", "AWAITING_LICENSE"),
+            ("record-license", "READY_TO_SHIP"),
+            ("rescreen-before-ship", "READY_TO_SHIP"),
+            ("ship", "SHIPPED"),
+            ("deliver", "DELIVERED"),
         ]
     return str(oid)
 

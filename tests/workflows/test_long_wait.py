@@ -25,7 +25,7 @@ from schemas.actions import (
 from schemas.common import Actor, Role
 from schemas.orders import BookOrderRequest, OrderState
 from services.config import Settings
-from services.db import orders_repo
+from services.db import licenses_view, orders_repo
 from services.db.engine import make_engine, session_factory
 from services.db.migrate import upgrade
 from services.orders_start import start_order_workflow
@@ -132,7 +132,7 @@ async def test_an_order_waits_180_days_for_its_license_then_ships(
     assert result.state is OrderState.DELIVERED  # type: ignore[attr-defined]
 
 
-async def test_ship_is_refused_after_the_license_expires(
+async def test_an_expired_license_sends_the_order_back_to_awaiting_license(
     running: tuple[Client, Settings], skipping_env: WorkflowEnvironment
 ) -> None:
     client, settings = running
@@ -140,15 +140,29 @@ async def test_ship_is_refused_after_the_license_expires(
     await handle.execute_update(OrderWorkflow.approve, NoteCommand(actor=BOB))
     start = await skipping_env.get_current_time()
     number = f"D{uuid.uuid4().int % 10**6:06d}"
-    await handle.execute_update(
+    status = await handle.execute_update(
         OrderWorkflow.record_license, _license(number, start, timedelta(days=30))
     )
-    await skipping_env.sleep(timedelta(days=40))
-    assert await skipping_env.get_current_time() - start >= timedelta(days=40)
+    assert status.state is OrderState.READY_TO_SHIP
+
+    await skipping_env.sleep(timedelta(days=40))  # the expiry timer fires on day 31
+
+    status = await handle.query(OrderWorkflow.status)
+    assert status.state is OrderState.AWAITING_LICENSE
+    assert status.license is None
     with pytest.raises(WorkflowUpdateFailedError) as info:
         await handle.execute_update(
             OrderWorkflow.ship,
             ShipCommand(actor=ALICE, carrier="DHL", tracking_number="1", itn="X20270101000001"),
         )
-    assert "expired" in str(info.value.cause)
-    assert (await handle.query(OrderWorkflow.status)).state is OrderState.READY_TO_SHIP
+    assert "AWAITING_LICENSE" in str(info.value.cause)
+    engine = make_engine(settings.database_url)
+    with session_factory(engine)() as session:
+        ledger = licenses_view.get_license(session, number=number)
+        events = orders_repo.list_events(session, order_id=handle.id.removeprefix("order-"))
+    engine.dispose()
+    assert ledger is not None
+    assert [e.kind for e in ledger.ledger] == ["reserve", "release"]
+    assert ledger.remaining_quantity == 100
+    assert events[-1].action == "license-expired"
+    assert events[-1].at - start >= timedelta(days=30)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from enum import StrEnum
 
 from schemas.actions import Action
@@ -34,6 +35,7 @@ class ActionRule:
 
 ACTION_RULES: dict[Action, ActionRule] = {
     Action.CLEAR_SCREENING: ActionRule(Role.COMPLIANCE, frozenset({S.SCREENING_REVIEW})),
+    Action.DISPOSITION: ActionRule(Role.COMPLIANCE, frozenset({S.SCREENING_REVIEW})),
     Action.APPROVE: ActionRule(Role.COMPLIANCE, frozenset({S.COMPLIANCE_REVIEW})),
     Action.REJECT: ActionRule(
         Role.COMPLIANCE, frozenset({S.SCREENING_REVIEW, S.COMPLIANCE_REVIEW})
@@ -48,7 +50,13 @@ ACTION_RULES: dict[Action, ActionRule] = {
 
 # Actions by which a compliance officer decides on an order; nobody decides on their own order.
 _DECISIONS = frozenset(
-    {Action.CLEAR_SCREENING, Action.APPROVE, Action.REJECT, Action.RECORD_LICENSE}
+    {
+        Action.CLEAR_SCREENING,
+        Action.DISPOSITION,
+        Action.APPROVE,
+        Action.REJECT,
+        Action.RECORD_LICENSE,
+    }
 )
 
 
@@ -77,6 +85,7 @@ class OrderFacts:
     held_from: OrderState | None
     booked_by: str
     license_expires_on: date | None = None
+    approved_by: frozenset[str] = frozenset()
 
 
 def check_action(facts: OrderFacts, action: Action, actor: Actor, today: date) -> None:
@@ -91,6 +100,11 @@ def check_action(facts: OrderFacts, action: Action, actor: Actor, today: date) -
         )
     if facts.state not in rule.states:
         raise Refusal(RefusalKind.CONFLICT, f"'{action}' is not allowed in state {facts.state}")
+    if action is Action.APPROVE and actor.user in facts.approved_by:
+        raise Refusal(
+            RefusalKind.FORBIDDEN,
+            f"four eyes: {actor.user} already approved; another compliance officer must",
+        )
     if (
         action is Action.CANCEL
         and facts.state is S.ON_HOLD
@@ -117,9 +131,14 @@ def state_after_clearance() -> OrderState:
     return S.COMPLIANCE_REVIEW
 
 
-def state_after_approval(det: Determination) -> OrderState:
-    """Approved orders wait for the license when one is required, else are ready to ship."""
-    return S.AWAITING_LICENSE if det.license_required else S.READY_TO_SHIP
+def state_after_approval(det: Determination, *, license_held: bool = False) -> OrderState:
+    """Approved orders wait for the license when one is required (and not yet held)."""
+    return S.AWAITING_LICENSE if det.license_required and not license_held else S.READY_TO_SHIP
+
+
+def approvals_needed(total_value: Decimal, threshold: Decimal) -> int:
+    """Orders above the threshold need two approvals from two distinct officers."""
+    return 2 if total_value > threshold else 1
 
 
 def waiting_for(state: OrderState) -> WaitingFor | None:
@@ -127,7 +146,7 @@ def waiting_for(state: OrderState) -> WaitingFor | None:
     if state in TERMINAL_STATES or state in (S.BOOKED, S.SCREENING):
         return None
     primary = {
-        S.SCREENING_REVIEW: [Action.CLEAR_SCREENING, Action.REJECT],
+        S.SCREENING_REVIEW: [Action.CLEAR_SCREENING, Action.DISPOSITION, Action.REJECT],
         S.COMPLIANCE_REVIEW: [Action.APPROVE, Action.REJECT],
         S.AWAITING_LICENSE: [Action.RECORD_LICENSE],
         S.ON_HOLD: [Action.RELEASE],

@@ -33,6 +33,7 @@ from schemas.common import Actor, Strict
 from schemas.orders import OrderStatus, OrderView
 from services.api.deps import CurrentUser, StateDep, TemporalDep
 from services.api.errors import STATUS_FOR_REFUSAL, ServiceUnavailable
+from services.api.metrics import MetricsDep
 from services.db import orders_repo
 from workflows.ids import workflow_id_for
 from workflows.order import OrderWorkflow
@@ -130,11 +131,17 @@ def _make_route(action: Action, spec: ActionSpec) -> Callable[..., Awaitable[Ord
     body_type: Any = spec.body
 
     async def route(
-        order_id: str, body: body_type, user: CurrentUser, state: StateDep, client: TemporalDep
+        order_id: str,
+        body: body_type,
+        user: CurrentUser,
+        state: StateDep,
+        client: TemporalDep,
+        metrics: MetricsDep,
     ) -> OrderView:
-        _precheck(state, order_id, action, user)
-        fields = body.model_dump() if body is not None else {}
-        await _run_update(client, order_id, spec, spec.command(actor=user, **fields))
+        with metrics.action(action.value):
+            _precheck(state, order_id, action, user)
+            fields = body.model_dump() if body is not None else {}
+            await _run_update(client, order_id, spec, spec.command(actor=user, **fields))
         with state.read_session() as session:
             row = orders_repo.get_order(session, order_id)
         assert row is not None

@@ -19,7 +19,7 @@ from services.api.errors import ServiceUnavailable, invalid
 from services.api.state import AppState
 from services.db import orders_repo
 from services.db.models import OrderRow
-from services.orders_start import start_order_workflow
+from services.orders_start import policy_of, start_order_workflow
 from workflows.catalog import load_catalog
 from workflows.ids import new_order_id
 
@@ -99,7 +99,9 @@ async def _start_or_leave_for_outbox(state: AppState, row: OrderRow) -> None:
     # starts the workflow once it is back: the booking is accepted, not lost.
     try:
         client = await state.temporal_client()
-        await start_order_workflow(client, row, task_queue=state.settings.task_queue)
+        await start_order_workflow(
+            client, row, task_queue=state.settings.task_queue, policy=policy_of(state.settings)
+        )
     except (ServiceUnavailable, RPCError) as exc:
         log.warning("order %s booked; workflow start deferred: %s", row.id, exc)
         return

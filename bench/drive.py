@@ -1,0 +1,126 @@
+"""Drive exportflow orders over HTTP, as a client would: book, wait for screening, act."""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import date, timedelta
+from typing import Any
+
+import httpx
+
+POLL = 0.1  # how often a client looks whether screening is done
+
+
+def booking(sku: str = "H20", quantity: int = 10) -> dict[str, Any]:
+    """An H20 order to China: screening, compliance review and a license."""
+    return {
+        "purchaser": {"name": "Bench Cloud Co., Ltd.", "country": "CN", "address": "Shenzhen"},
+        "end_user": {"name": "Bench Inference Ltd.", "country": "CN", "address": "Beijing"},
+        "end_use": "commercial AI inference",
+        "lines": [{"sku": sku, "quantity": quantity, "unit_price": "12000.00"}],
+        "requested_ship_date": (date.today() + timedelta(days=30)).isoformat(),
+    }
+
+
+def license_body(quantity: int = 10) -> dict[str, Any]:
+    """An approved license just big enough for one order."""
+    return {
+        "decision": "approved",
+        "license_number": f"D{uuid.uuid4().hex[:10].upper()}",
+        "approved_quantity": quantity,
+        "approved_value": f"{quantity * 12000}.00",
+        "expires_on": (date.today() + timedelta(days=365)).isoformat(),
+    }
+
+
+SHIP = {"carrier": "DHL", "tracking_number": "BENCH1", "itn": "X20261128000001"}
+
+
+class Driver:
+    """An HTTP client of one exportflow API with tokens for alice (sales), bob (compliance)."""
+
+    def __init__(self, http: httpx.AsyncClient, tokens: dict[str, str]) -> None:
+        self.http = http
+        self.tokens = tokens
+
+    def auth(self, user: str) -> dict[str, str]:
+        """Headers for `user`."""
+        return {"Authorization": f"Bearer {self.tokens[user]}"}
+
+    async def book(self, body: dict[str, Any] | None = None) -> str:
+        """Book an order; its id."""
+        r = await self.http.post(
+            "/api/v1/orders", json=body or booking(), headers=self.auth("alice")
+        )
+        r.raise_for_status()
+        return str(r.json()["id"])
+
+    async def wait_state(self, oid: str, state: str, timeout: float = 300) -> None:
+        """Poll the status lookup until the order is in `state`."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            r = await self.http.get(f"/api/v1/orders/{oid}", headers=self.auth("alice"))
+            if r.json()["state"] == state:
+                return
+            await asyncio.sleep(POLL)
+        raise TimeoutError(f"{oid} never reached {state}")
+
+    async def act(self, oid: str, action: str, user: str, body: Any = None) -> None:
+        """One action; raises unless it answered 200."""
+        url = f"/api/v1/orders/{oid}/actions/{action}"
+        r = await self.http.post(url, json=body, headers=self.auth(user))
+        if r.status_code != 200:
+            raise RuntimeError(f"{action} on {oid}: {r.status_code} {r.text}")
+
+    async def to_license_wait(self) -> str:
+        """Book an order and approve it: it then waits for BIS's license decision."""
+        oid = await self.book()
+        await self.wait_state(oid, "COMPLIANCE_REVIEW")
+        await self.act(oid, "approve", "bob", {"note": "bench"})
+        return oid
+
+    async def lifecycle(self) -> float:
+        """Book an H20 order and take it to delivery; seconds it took."""
+        began = time.perf_counter()
+        oid = await self.to_license_wait()
+        await self.act(oid, "record-license", "bob", license_body())
+        await self.act(oid, "ship", "alice", SHIP)
+        await self.act(oid, "deliver", "alice")
+        return time.perf_counter() - began
+
+
+async def bounded(n: int, concurrency: int, one: Callable[[], Awaitable[Any]]) -> list[Any]:
+    """Run `one()` n times with at most `concurrency` at once; the results in order."""
+    gate = asyncio.Semaphore(concurrency)
+
+    async def run() -> Any:
+        async with gate:
+            return await one()
+
+    return list(await asyncio.gather(*(run() for _ in range(n))))
+
+
+async def timed_rate(
+    n: int, concurrency: int, one: Callable[[], Awaitable[float]]
+) -> dict[str, Any]:
+    """n runs of `one` (which returns its own latency): completed per second and latencies."""
+    began = time.perf_counter()
+    latencies = await bounded(n, concurrency, one)
+    wall = time.perf_counter() - began
+    rate = {"n": n, "concurrency": concurrency, "seconds": round(wall, 2)}
+    return rate | {"per_s": round(n / wall, 2)} | percentiles(latencies)
+
+
+def percentiles(seconds: list[float]) -> dict[str, float]:
+    """p50/p99/max of latencies given in seconds, in milliseconds."""
+    ms = sorted(s * 1000 for s in seconds)
+    cuts = statistics.quantiles(ms, n=100, method="inclusive") if len(ms) > 1 else ms * 99
+    return {
+        "p50_ms": round(statistics.median(ms), 1),
+        "p99_ms": round(cuts[98], 1),
+        "max_ms": round(ms[-1], 1),
+    }

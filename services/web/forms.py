@@ -1,0 +1,155 @@
+"""Form inputs derived from the API's own body models, and form data turned into bodies."""
+
+from __future__ import annotations
+
+import types
+import typing
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from pydantic import ValidationError
+from starlette.datastructures import FormData
+
+from schemas.actions import BODY_FOR_ACTION, Action
+from schemas.orders import BookOrderRequest
+from services.api.errors import field_name
+
+LABELS = {
+    "approved_value": "Approved value (USD)",
+    "itn": "ITN of the AES filing",
+    "entry_id": "List entry",
+}
+BUTTONS = {
+    Action.CLEAR_SCREENING: "Clear screening (false positive)",
+    Action.APPROVE: "Approve",
+    Action.REJECT: "Reject",
+    Action.RECORD_LICENSE: "Record license decision",
+    Action.HOLD: "Put on hold",
+    Action.RELEASE: "Release hold",
+    Action.CANCEL: "Cancel order",
+    Action.SHIP: "Ship",
+    Action.DELIVER: "Confirm delivery",
+}
+DANGER = frozenset({Action.REJECT, Action.CANCEL})
+LONG_TEXT = frozenset({"reason", "note"})
+
+
+@dataclass(frozen=True)
+class Input:
+    """One form input: name (as the API names the field), label, kind and constraints."""
+
+    name: str
+    label: str
+    kind: str
+    required: bool
+    options: tuple[str, ...] = ()
+    hint: str = ""
+
+
+def _base(annotation: Any) -> Any:
+    """`X | None` -> `X`."""
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return next(a for a in typing.get_args(annotation) if a is not type(None))
+    return annotation
+
+
+def _kind(name: str, base: Any) -> tuple[str, tuple[str, ...]]:
+    if isinstance(base, type) and issubclass(base, Enum):
+        return "select", tuple(str(m.value) for m in base)
+    if base is date:
+        return "date", ()
+    if base is int:
+        return "number", ()
+    if base is Decimal:
+        return "money", ()
+    return ("textarea" if name in LONG_TEXT else "text"), ()
+
+
+def inputs_for(action: Action) -> list[Input]:
+    """The inputs an action's body takes, straight from its API model."""
+    model = BODY_FOR_ACTION[action]
+    inputs = []
+    for name, info in model.model_fields.items():
+        kind, options = _kind(name, _base(info.annotation))
+        label = LABELS.get(name) or name.replace("_", " ").capitalize()
+        hint = info.description or ""
+        inputs.append(Input(name, label, kind, info.is_required(), options, hint))
+    return inputs
+
+
+def button(action: Action) -> str:
+    """The words on an action's button."""
+    return BUTTONS.get(action) or action.value.replace("-", " ").capitalize()
+
+
+def action_body(action: Action, form: FormData) -> dict[str, str]:
+    """The JSON body for an action: the filled-in inputs (the API validates them)."""
+    body = {}
+    for spec in inputs_for(action):
+        value = form.get(spec.name)
+        if isinstance(value, str) and value.strip():
+            body[spec.name] = value.strip()
+    return body
+
+
+def booking_values(form: FormData) -> dict[str, str]:
+    """The new-order form's fields, by their API field names, lines renumbered from 0."""
+    keep = ("external_ref", "end_use", "requested_ship_date")
+    values = {k: _text(form, k) for k in keep}
+    for party in ("purchaser", "end_user"):
+        for part in ("name", "country", "address"):
+            values[f"{party}.{part}"] = _text(form, f"{party}.{part}")
+    n = 0
+    for i in range(100):
+        line = {p: _text(form, f"lines[{i}].{p}") for p in ("sku", "quantity", "unit_price")}
+        if any(line.values()):
+            values |= {f"lines[{n}].{p}": v for p, v in line.items()}
+            n += 1
+    return values
+
+
+def _text(form: FormData, key: str) -> str:
+    value = form.get(key)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def line_count(values: dict[str, str]) -> int:
+    """How many line rows the values hold."""
+    return sum(1 for k in values if k.endswith("].sku"))
+
+
+def booking_body(values: dict[str, str]) -> dict[str, Any]:
+    """The `POST /orders` body of the form's values."""
+    return {
+        "external_ref": values["external_ref"] or None,
+        "purchaser": {p: values[f"purchaser.{p}"] for p in ("name", "country", "address")},
+        "end_user": {p: values[f"end_user.{p}"] for p in ("name", "country", "address")},
+        "end_use": values["end_use"],
+        "requested_ship_date": values["requested_ship_date"] or None,
+        "lines": [
+            {p: values[f"lines[{i}].{p}"] for p in ("sku", "quantity", "unit_price")}
+            for i in range(line_count(values))
+        ],
+    }
+
+
+def booking_errors(values: dict[str, str]) -> dict[str, str]:
+    """Field errors of the booking by `BookOrderRequest` itself; empty when it is valid."""
+    try:
+        BookOrderRequest.model_validate(booking_body(values))
+    except ValidationError as exc:
+        errors: dict[str, str] = {}
+        for e in exc.errors():
+            name = field_name(e["loc"])
+            empty = values.get(name, "x") == ""
+            errors.setdefault(name, "Required." if empty else _sentence(e["msg"]))
+        return errors
+    return {}
+
+
+def _sentence(msg: str) -> str:
+    text = msg.removeprefix("Value error, ")
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")

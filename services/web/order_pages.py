@@ -1,0 +1,203 @@
+"""The order book, an order's page, and the actions taken from it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from schemas.actions import Action
+from schemas.orders import OrderState
+from services.api.deps import get_state
+from services.db import orders_repo
+from services.db.money import from_cents, utc
+from services.web import charts, forms
+from services.web.api_client import ConsoleApi
+from services.web.rules import actions_for
+from services.web.session import User, WebUser, checked_form, safe_next
+from services.web.templating import render
+from workflows.catalog import load_catalog
+
+router = APIRouter(include_in_schema=False)
+
+PER_PAGE = 25
+TRANSIENT = {"BOOKED", "SCREENING"}
+
+
+@dataclass(frozen=True)
+class BookQuery:
+    """The order book's filters, sort and page, as they appear in its URL."""
+
+    state: str = ""
+    sku: str = ""
+    destination: str = ""
+    q: str = ""
+    sort: str = "created"
+    dir: str = "desc"
+    page: int = 1
+
+    def params(self, **changes: Any) -> dict[str, str]:
+        """Non-default query parameters, with `changes` applied, for links."""
+        merged = replace(self, **changes)
+        default = BookQuery()
+        return {
+            k: str(v) for k, v in vars(merged).items() if v != getattr(default, k) and v != ""
+        }
+
+
+def _query(params: dict[str, str]) -> BookQuery:
+    # Bad values fall back to the default rather than failing the page.
+    state = params.get("state", "")
+    page = params.get("page", "1")
+    dest = params.get("destination", "").strip().upper()
+    return BookQuery(
+        state=state if state in OrderState.__members__ else "",
+        sku=params.get("sku", "").strip()[:64],
+        destination=dest if len(dest) == 2 and dest.isalpha() else "",
+        q=params.get("q", "").strip()[:100],
+        sort=params.get("sort", "") if params.get("sort") in orders_repo.SORT_KEYS else "created",
+        dir="asc" if params.get("dir") == "asc" else "desc",
+        page=int(page) if page.isdigit() and 0 < int(page) < 10**6 else 1,
+    )
+
+
+def _load_book(request: Request, query: BookQuery) -> dict[str, Any]:
+    filters = orders_repo.OrderFilter(
+        state=OrderState(query.state) if query.state else None,
+        sku=query.sku or None,
+        destination=query.destination or None,
+        q=query.q or None,
+    )
+    with get_state(request).read_session() as session:
+        rows, total = orders_repo.page_orders(
+            session,
+            filters=filters,
+            sort=query.sort,
+            descending=query.dir == "desc",
+            offset=(query.page - 1) * PER_PAGE,
+            limit=PER_PAGE,
+        )
+        totals = orders_repo.totals_by_state(session, filters=replace(filters, state=None))
+    items = [
+        {
+            "id": r.id,
+            "external_ref": r.external_ref or "",
+            "purchaser": r.purchaser_name,
+            "end_user": r.end_user_name,
+            "destination": r.destination,
+            "state": r.state,
+            "value": from_cents(r.total_value_cents),
+            "quantity": r.total_quantity,
+            "skus": sorted({str(line["sku"]) for line in r.booking.get("lines", [])}),
+            "created_at": utc(r.created_at),
+            "waiting_role": r.waiting_role or "",
+        }
+        for r in rows
+    ]
+    ordered = [(s.value, *totals[s]) for s in OrderState if s in totals]
+    return {"items": items, "total": total, "totals": ordered}
+
+
+@router.get("/orders")
+async def order_book(request: Request, user: User) -> Response:
+    """The order book: filters, sorting, pages, and totals by state."""
+    query = _query(dict(request.query_params))
+    book = await run_in_threadpool(_load_book, request, query)
+    pages = max(1, -(-book["total"] // PER_PAGE))
+    chart = charts.state_totals(book["totals"], query.params(state="", page=1), query.state)
+    return render(
+        request,
+        "orders.html",
+        user,
+        nav="orders",
+        query=query,
+        book=book,
+        pages=pages,
+        chart=chart,
+        states=[s.value for s in OrderState],
+        skus=sorted(load_catalog().products),
+        link=lambda **c: "/orders?" + urlencode(query.params(**c)),
+    )
+
+
+async def order_page(
+    request: Request,
+    user: WebUser,
+    order_id: str,
+    *,
+    failed: Action | None = None,
+    error: str = "",
+    field_errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    """An order's page; after a refused action, the API's words next to that action's form."""
+    api = ConsoleApi(request, user)
+    answer = await api.get(f"/orders/{order_id}")
+    if not answer.ok:
+        return render(request, "error.html", user, answer.status, message=answer.detail)
+    order = answer.body
+    events = (await api.get(f"/orders/{order_id}/events")).body.get("items", [])
+    panels = [
+        {
+            "action": a,
+            "button": forms.button(a),
+            "danger": a in forms.DANGER,
+            "inputs": forms.inputs_for(a),
+        }
+        for a in actions_for(order, user.actor)
+    ]
+    done = request.query_params.get("done", "")
+    return render(
+        request,
+        "order.html",
+        user,
+        status,
+        nav="orders",
+        order=order,
+        events=events,
+        panels=panels,
+        failed=failed,
+        error=error,
+        field_errors=field_errors or {},
+        values=values or {},
+        entry_ids=[h["entry_id"] for h in (order.get("screening") or {}).get("hits", [])],
+        flash=f"Done: {forms.button(Action(done))}." if done in Action._value2member_map_ else None,
+        auto_refresh=2 if order["state"] in TRANSIENT else 0,
+    )
+
+
+@router.get("/orders/{order_id}")
+async def order_detail(request: Request, user: User, order_id: str) -> Response:
+    """Parties, lines, determination, screening, license, timeline and this user's actions."""
+    return await order_page(request, user, order_id)
+
+
+@router.post("/orders/{order_id}/actions/{action}")
+async def take_action(request: Request, user: User, order_id: str, action: str) -> Response:
+    """Take an action through the API's own route; its refusal is shown next to the form."""
+    form = await checked_form(request)
+    if action not in Action._value2member_map_:
+        return render(request, "error.html", user, 404, message=f"no action '{action}'")
+    act = Action(action)
+    body = forms.action_body(act, form)
+    answer = await ConsoleApi(request, user).post(f"/orders/{order_id}/actions/{act}", body)
+    if answer.ok:
+        target = safe_next(str(form.get("next") or ""), f"/orders/{order_id}")
+        sep = "&" if "?" in target else "?"
+        return RedirectResponse(f"{target}{sep}done={act.value}", status_code=303)
+    fields = answer.field_errors()
+    return await order_page(
+        request,
+        user,
+        order_id,
+        failed=act,
+        error="" if fields else answer.detail,
+        field_errors=fields,
+        values=body,
+        status=answer.status,
+    )

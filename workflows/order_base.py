@@ -1,0 +1,256 @@
+"""The order workflow's state and the steps every handler shares: check, move, persist.
+
+Kept apart from the handlers (`workflows/order.py`) so each file stays readable; nothing here
+does IO except through activities.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from schemas.actions import Action, Command, LicenseCommand
+    from schemas.orders import (
+        Determination,
+        HitDecision,
+        OrderState,
+        OrderStatus,
+        ScreeningResult,
+    )
+    from schemas.workflow_io import (
+        DetermineRequest,
+        OrderInput,
+        ReleaseRequest,
+        ScreenRequest,
+        TransitionRecord,
+    )
+    from workflows.activities import OrderActivities
+    from workflows.rules import transitions as rules
+    from workflows.rules.deadlines import due_at, license_deadline
+    from workflows.rules.license_input import LicenseTerms, license_terms, order_draw
+
+S = OrderState
+SYSTEM = "system"
+
+A = TypeVar("A")
+R = TypeVar("R")
+
+# The database may be down for a while; keep retrying rather than losing a transition.
+_PERSIST_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30)
+)
+
+
+async def persist(method: Callable[[OrderActivities, A], R], arg: A) -> R:
+    """Run a writing activity: retried until the database takes it."""
+    return await workflow.execute_activity_method(
+        method, arg, start_to_close_timeout=timedelta(seconds=30), retry_policy=_PERSIST_RETRY
+    )
+
+
+async def lookup(method: Callable[[OrderActivities, A], R], arg: A) -> R:
+    """Run a reading activity (screening, determination, checks)."""
+    return await workflow.execute_activity_method(
+        method, arg, start_to_close_timeout=timedelta(seconds=60)
+    )
+
+
+def refused(refusal: rules.Refusal) -> ApplicationError:
+    """A refusal fails the update (never the workflow); its type maps to an HTTP status."""
+    return ApplicationError(refusal.message, type=refusal.kind, non_retryable=True)
+
+
+class OrderMachine:
+    """State of one order and the primitives its handlers are built from."""
+
+    _input: OrderInput
+    _status: OrderStatus
+
+    def _setup(self, inp: OrderInput) -> None:
+        self._input = inp
+        total = order_draw(inp.booking)[1]
+        needed = rules.approvals_needed(total, inp.policy.four_eyes_threshold)
+        self._status = OrderStatus(state=S.BOOKED, approvals_needed=needed)
+        self._seq = 0
+        self._changes = 0
+        self._lock = asyncio.Lock()
+
+    @property
+    def order_id(self) -> str:
+        """The order this workflow runs."""
+        return self._input.order_id
+
+    def _key(self, kind: str) -> str:
+        # Deterministic: the same replay produces the same ledger key, so a retry is a no-op.
+        return f"{self.order_id}:{kind}:{self._seq + 1}"
+
+    def _effective_state(self) -> OrderState:
+        held = self._status.held_from
+        return held if self._status.state is S.ON_HOLD and held else self._status.state
+
+    def _facts(self) -> rules.OrderFacts:
+        license = self._status.license
+        return rules.OrderFacts(
+            state=self._status.state,
+            held_from=self._status.held_from,
+            booked_by=self._input.booked_by,
+            license_expires_on=license.expires_on if license else None,
+            approved_by=frozenset(a.by for a in self._status.approvals),
+        )
+
+    def _check(self, action: Action, cmd: Command) -> None:
+        """Apply the pure rules; raises a refusal the API turns into 403/409/422."""
+        try:
+            rules.check_action(self._facts(), action, cmd.actor, workflow.now().date())
+        except rules.Refusal as refusal:
+            raise refused(refusal) from None
+        if isinstance(cmd, LicenseCommand):
+            self._license_terms(cmd)
+
+    def _license_terms(self, cmd: LicenseCommand) -> LicenseTerms | None:
+        try:
+            return license_terms(cmd, workflow.now().date())
+        except rules.Refusal as refusal:
+            raise refused(refusal) from None
+
+    def _screening(self) -> ScreeningResult:
+        screening = self._status.screening
+        if screening is None:  # handlers that need it are only allowed after screening
+            raise ApplicationError("the order has not been screened yet", type="conflict")
+        return screening
+
+    def _determination(self) -> Determination:
+        det = self._status.determination
+        if det is None:
+            raise ApplicationError("the order has no license determination", type="conflict")
+        return det
+
+    async def _screen(self) -> ScreeningResult:
+        booking = self._input.booking
+        parties = {"purchaser": booking.purchaser, "end_user": booking.end_user}
+        return await lookup(
+            OrderActivities.screen, ScreenRequest(order_id=self.order_id, parties=parties)
+        )
+
+    async def _determine(self, screening: ScreeningResult) -> Determination:
+        req = DetermineRequest(
+            order_id=self.order_id, booking=self._input.booking, screening=screening
+        )
+        return await lookup(OrderActivities.determine, req)
+
+    async def _release_license(self, actor: str, reason: str, kind: str = "release") -> None:
+        if self._status.license is None:
+            return
+        req = ReleaseRequest(
+            entry_key=self._key(kind), order_id=self.order_id, actor=actor, reason=reason
+        )
+        await persist(OrderActivities.release_license, req)
+        self._status.license = None
+
+    def _merge_rescreen(self, fresh: ScreeningResult) -> list[str]:
+        """Adopt a new screening, keeping dispositions; returns entry ids of open hits."""
+        old = self._status.screening
+        if old is not None:
+            fresh.dispositions = old.dispositions
+        self._status.screening = fresh
+        open_hits = fresh.open_hits()
+        fresh.status = "potential_match" if open_hits else ("cleared" if fresh.hits else "clear")
+        return [h.entry_id for h in open_hits]
+
+    async def _apply_rescreen(self, fresh: ScreeningResult, action: str) -> bool:
+        """Record a re-screening; a new open hit sends the order back to SCREENING_REVIEW."""
+        open_ids = self._merge_rescreen(fresh)
+        data = {"snapshot_id": fresh.snapshot_id, "open_hits": open_ids}
+        if open_ids and self._effective_state() is not S.SCREENING_REVIEW:
+            self._status.approvals = []
+            await self._move(S.SCREENING_REVIEW, SYSTEM, action, "new screening hit", data)
+            return True
+        await self._move(self._status.state, SYSTEM, action, None, data)
+        return False
+
+    def _is_decided(self, entry_id: str) -> bool:
+        d = self._screening().dispositions.get(entry_id)
+        return d is not None and d.decision is HitDecision.NOT_A_MATCH
+
+    # --- deadlines --------------------------------------------------------------------
+
+    def _license_lapses_at(self) -> datetime | None:
+        license = self._status.license
+        if license is None or self._effective_state() is not S.READY_TO_SHIP:
+            return None
+        return license_deadline(license.expires_on, workflow.now())
+
+    def _next_deadline(self) -> datetime | None:
+        candidates = [self._license_lapses_at()]
+        if not self._status.overdue:
+            candidates.append(self._status.due_at)
+        times = [t for t in candidates if t is not None]
+        return min(times) if times else None
+
+    async def _on_deadline(self) -> None:
+        """A timer fired: an expired license goes back to waiting; a late step escalates."""
+        now = workflow.now()
+        lapses = self._license_lapses_at()
+        if lapses is not None and lapses <= now:
+            assert self._status.license is not None
+            expired = self._status.license.expires_on.isoformat()
+            await self._release_license(SYSTEM, f"license expired on {expired}", "expired")
+            await self._move(
+                S.AWAITING_LICENSE, SYSTEM, "license-expired", f"license expired on {expired}"
+            )
+            return
+        due = self._status.due_at
+        if due is not None and due <= now and not self._status.overdue:
+            self._status.overdue = True
+            await self._move(
+                self._status.state,
+                SYSTEM,
+                "escalate",
+                f"{self._status.state} overdue since {due.isoformat()}",
+            )
+
+    # --- persistence ------------------------------------------------------------------
+
+    async def _move(
+        self,
+        to: OrderState,
+        actor: str,
+        action: str,
+        reason: str | None = None,
+        data: dict[str, Any] | None = None,
+        *,
+        restart_clock: bool = False,
+    ) -> None:
+        """Change state and persist event + read model before anyone is told."""
+        from_state = self._status.state
+        if from_state is S.ON_HOLD and actor == SYSTEM and to is not S.ON_HOLD:
+            # A system step finishing while the order is held moves where it will resume.
+            self._status.held_from = to
+            to = S.ON_HOLD
+        if to is not from_state or restart_clock:
+            self._status.due_at = due_at(to, workflow.now(), self._input.policy)
+            self._status.overdue = False
+        self._status.state = to
+        self._status.waiting_for = rules.waiting_for(to)
+        self._seq += 1
+        self._changes += 1
+        record = TransitionRecord(
+            order_id=self.order_id,
+            seq=self._seq,
+            at=workflow.now(),
+            actor=actor,
+            action=action,
+            from_state=from_state,
+            to_state=to,
+            reason=reason,
+            data=data or {},
+            status=self._status,
+        )
+        await persist(OrderActivities.record_transition, record)
