@@ -18,6 +18,7 @@ from pyinstrument import Profiler
 
 from bench._stack import OUT
 from bench.drive import booking
+from schemas.common import Role
 from schemas.orders import BookOrderRequest, OrderState, OrderStatus
 from schemas.workflow_io import TransitionRecord
 from services.api.app import create_app
@@ -36,7 +37,7 @@ def _setup(url: str) -> tuple[str, list[str]]:
     now = datetime.now(UTC)
     ids = []
     with session_factory(engine, write=True)() as session:
-        token = auth_repo.create_token(session, user="vic", role="viewer", now=now)  # type: ignore[arg-type]
+        token = auth_repo.create_token(session, user="vic", role=Role.VIEWER, now=now)
         for i in range(50):
             row = orders_repo.insert_order(
                 session,

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from schemas.common import Role
+from services import cli_compliance
 from services.config import Settings, get_settings
 from services.logs import configure_for
 
@@ -63,6 +64,7 @@ def _parser() -> argparse.ArgumentParser:
         default=True,
         help="book nothing when any row is bad (default); --no-atomic books the good orders",
     )
+    cli_compliance.add_parsers(sub)
     return p
 
 
@@ -84,6 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "token": _token,
         "screening-list": _screening_list,
         "orders": _orders,
+        **cli_compliance.HANDLERS,
     }
     return handlers[args.command](settings, args)
 

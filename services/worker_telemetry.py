@@ -43,7 +43,14 @@ def worker_runtime(settings: Settings) -> Runtime:
 
 def install_worker_runtime(settings: Settings) -> Runtime:
     """Make `worker_runtime` the process default, before any client connects."""
-    runtime = worker_runtime(settings)
+    try:
+        runtime = worker_runtime(settings)
+    except ValueError as exc:  # the exporter could not bind
+        where = f"{settings.worker_metrics_host}:{settings.worker_metrics_port}"
+        raise SystemExit(
+            f"exportflow worker: cannot serve metrics on {where} ({exc}); choose another port "
+            "with EXPORTFLOW_WORKER_METRICS_PORT (0 turns them off)"
+        ) from exc
     Runtime.set_default(runtime)
     return runtime
 

@@ -119,3 +119,46 @@ def listed_name() -> str:
     from services.demo import LISTED_END_USER
 
     return LISTED_END_USER
+
+
+@pytest.fixture(params=BACKENDS)
+def private_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database of the test's own, for tests that change what is active globally
+    (list snapshots, rule sets) and so must not share the session database."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'private.db'}"
+        upgrade(url)
+        yield url
+        return
+    pg.require_pg()
+    url = pg.create_database()
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        pg.drop_database(url)
+
+
+@pytest.fixture
+async def private_api(
+    private_db_url: str, temporal_env: WorkflowEnvironment
+) -> AsyncIterator[tuple[ApiHarness, Settings]]:
+    """Worker + API on a private database, with the bundled demo list imported."""
+    from services.demo import ensure_screening_list
+
+    target = temporal_env.client.service_client.config.target_host
+    settings = Settings(
+        database_url=private_db_url,
+        temporal_address=target,
+        task_queue=f"test-{uuid.uuid4().hex[:10]}",
+        worker_max_concurrent_activities=20,
+    )
+    ensure_screening_list(settings)
+    engine = make_engine(private_db_url)
+    with ThreadPoolExecutor(max_workers=20) as executor:
+        async with (
+            build_worker(temporal_env.client, settings, engine, executor),
+            make_api(settings) as harness,
+        ):
+            yield harness, settings
+    engine.dispose()

@@ -140,10 +140,11 @@ class OrderWorkflow(ScreeningReview):
         """Compliance: approve (never one's own order; two officers above the threshold)."""
         async with self._lock:
             self._check(Action.APPROVE, cmd)
-            approvals = self._status.approvals
-            approvals.append(Approval(by=cmd.actor.user, at=workflow.now(), note=cmd.note))
+            self._status.approvals.append(
+                Approval(by=cmd.actor.user, at=workflow.now(), note=cmd.note)
+            )
             withdrawn = await self._drop_revoked_approvals()
-            needed = self._status.approvals_needed
+            approvals, needed = self._status.approvals, self._status.approvals_needed
             data = {"approvals": len(approvals), "needed": needed, "withdrawn": withdrawn}
             to = S.COMPLIANCE_REVIEW
             if len(approvals) >= needed:

@@ -8,8 +8,9 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from services import web
 from services.api import errors, metrics
-from services.api.routers import actions, health, imports, licenses, orders, tasks
+from services.api.routers import actions, health, imports, licenses, orders, records, tasks
 from services.api.state import AppState
 from services.config import Settings, get_settings
 from services.db.engine import make_engine, session_factory
@@ -44,8 +45,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     metrics.install(app)
     # imports first: `POST /orders/import` must win over any `/orders/{order_id}` route.
-    for router in (imports.router, orders.router, actions.router, licenses.router, tasks.router):
+    api_routers = (
+        imports.router,
+        orders.router,
+        actions.router,
+        licenses.router,
+        tasks.router,
+        records.router,
+    )
+    for router in api_routers:
         app.include_router(router, prefix="/api/v1")
     app.include_router(health.router)
     app.include_router(health.router, prefix="/api/v1")
+    web.install(app)  # the console at `/`, after the API so its paths cannot shadow any
     return app

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -15,7 +15,7 @@ from services.api.state import AppState
 from services.db import auth_repo
 
 
-def get_state(request: Request) -> AppState:
+async def get_state(request: Request) -> AppState:
     """The app's long-lived state."""
     state: AppState = request.app.state.exportflow
     return state
@@ -24,13 +24,17 @@ def get_state(request: Request) -> AppState:
 StateDep = Annotated[AppState, Depends(get_state)]
 
 
-def get_session(state: StateDep) -> Iterator[Session]:
-    """A read session for one request."""
+async def get_session(state: StateDep) -> AsyncIterator[Session]:
+    """A read session for one request, closed as soon as the route function returns."""
+    # Async and scope="function": the session (and its pooled connection) is closed on the
+    # event loop right after the route, never held across an await. A sync dependency closed
+    # it later in the thread pool; under 64 concurrent lookups the pool ran dry and a route's
+    # blocking checkout on the loop froze every request (9 rps; see bench/RESULTS.md).
     with state.read_session() as session:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 async def get_temporal(state: StateDep) -> Client:
@@ -43,11 +47,12 @@ TemporalDep = Annotated[Client, Depends(get_temporal)]
 _bearer = HTTPBearer(auto_error=False, description="exportflow token create --user U --role R")
 
 
-def current_user(
+async def current_user(
     state: StateDep,
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Actor:
     """The caller, from `Authorization: Bearer TOKEN`; 401 when missing or unknown."""
+    # One indexed read, done on the loop like the routes' reads: cheaper than a thread hop.
     if creds is None or creds.scheme.lower() != "bearer":
         raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
     with state.read_session() as session:
@@ -60,10 +65,10 @@ def current_user(
 CurrentUser = Annotated[Actor, Depends(current_user)]
 
 
-def require(*roles: Role) -> Callable[[Actor], Actor]:
+def require(*roles: Role) -> Callable[[Actor], Coroutine[Any, Any, Actor]]:
     """A dependency that lets only callers holding one of `roles` through (else 403)."""
 
-    def check(user: CurrentUser) -> Actor:
+    async def check(user: CurrentUser) -> Actor:
         if not user.roles & set(roles):
             names = " or ".join(r.value for r in roles)
             raise HTTPException(403, f"this needs the {names} role; {user.user} has not got it")

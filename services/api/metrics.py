@@ -25,6 +25,7 @@ from prometheus_client import (
     CollectorRegistry,
     Counter,
     Histogram,
+    disable_created_metrics,
     generate_latest,
     multiprocess,
 )
@@ -192,11 +193,16 @@ def _outcome(status: int) -> str:
 
 
 def _route_template(scope: Scope) -> str:
-    # The router leaves the matched route in the scope; unknown paths share one label so
-    # random URLs cannot blow up the number of series.
+    # The matched route's template; unknown paths share one label so random URLs cannot blow
+    # up the number of series. A route included with a prefix may carry its path without the
+    # prefix (newer FastAPI), so the leading segments of the real path stand in for it.
     route: Any = scope.get("route")
-    path = getattr(route, "path", None)
-    return path if isinstance(path, str) else UNMATCHED
+    template = getattr(route, "path", None)
+    if not isinstance(template, str):
+        return UNMATCHED
+    actual = scope["path"].strip("/").split("/")
+    extra = len(actual) - len(template.strip("/").split("/"))
+    return "".join("/" + segment for segment in actual[: max(extra, 0)]) + template
 
 
 def get_metrics(request: Request) -> ApiMetrics:
@@ -216,6 +222,8 @@ async def metrics_endpoint(request: Request) -> Response:
 
 def install(app: FastAPI) -> None:
     """Count and time every request, tag its log lines with the order, and serve /metrics."""
+    # `_created` series double the output and no dashboard reads them.
+    disable_created_metrics()
     metrics = ApiMetrics(OrdersByState(app))
     app.state.metrics = metrics
     app.add_middleware(ObserveMiddleware, metrics=metrics)

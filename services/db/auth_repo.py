@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from datetime import datetime
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from schemas.common import Actor, Role
 from services.db.models import TokenRow, UserRow
@@ -34,11 +34,14 @@ def create_token(session: Session, *, user: str, role: Role, now: datetime) -> s
 
 def resolve_token(session: Session, *, token: str) -> Actor | None:
     """The user behind a token with all the roles they hold now; None if unknown or revoked."""
-    row = session.get(TokenRow, hash_token(token))
-    if row is None or row.revoked_at is not None:
+    # One query on the primary key, without ORM objects: this runs on every request.
+    stmt = (
+        select(UserRow.name, UserRow.roles)
+        .join(TokenRow, col(TokenRow.user_name) == col(UserRow.name))
+        .where(TokenRow.token_hash == hash_token(token), col(TokenRow.revoked_at).is_(None))
+    )
+    found = session.exec(stmt).first()
+    if found is None:
         return None
-    user = session.get(UserRow, row.user_name)
-    if user is None:
-        return None
-    roles = frozenset(Role(r) for r in user.roles.split(",") if r)
-    return Actor(user=user.name, roles=roles)
+    name, role_names = found
+    return Actor(user=name, roles=frozenset(Role(r) for r in role_names.split(",") if r))

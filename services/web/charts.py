@@ -55,7 +55,7 @@ def state_totals(
         weight = " selected" if state == selected else ""
         parts += [
             f'<a href="{escape(href)}"><g class="row{weight}">',
-            f'<title>{escape(state)}: {count} orders, {compact_usd(value)}</title>',
+            f"<title>{escape(state)}: {count} orders, {compact_usd(value)}</title>",
             f'<text x="0" y="{y + 15}" class="label">{escape(state)}</text>',
             f'<rect x="170" y="{y + 4}" width="{count_w}" height="14" rx="2" fill="{fill}" '
             'opacity="0.55"/>',

@@ -12,13 +12,12 @@ from starlette.concurrency import run_in_threadpool
 
 from schemas.actions import Action
 from schemas.orders import OrderState
-from services.api.deps import get_state
 from services.db import orders_repo
 from services.db.money import from_cents, utc
 from services.web import charts, forms
 from services.web.api_client import ConsoleApi
 from services.web.rules import actions_for
-from services.web.session import User, WebUser, checked_form, safe_next
+from services.web.session import User, WebUser, app_state, checked_form, safe_next
 from services.web.templating import render
 from workflows.catalog import load_catalog
 
@@ -44,9 +43,7 @@ class BookQuery:
         """Non-default query parameters, with `changes` applied, for links."""
         merged = replace(self, **changes)
         default = BookQuery()
-        return {
-            k: str(v) for k, v in vars(merged).items() if v != getattr(default, k) and v != ""
-        }
+        return {k: str(v) for k, v in vars(merged).items() if v != getattr(default, k) and v != ""}
 
 
 def _query(params: dict[str, str]) -> BookQuery:
@@ -72,7 +69,7 @@ def _load_book(request: Request, query: BookQuery) -> dict[str, Any]:
         destination=query.destination or None,
         q=query.q or None,
     )
-    with get_state(request).read_session() as session:
+    with app_state(request).read_session() as session:
         rows, total = orders_repo.page_orders(
             session,
             filters=filters,
@@ -152,6 +149,9 @@ async def order_page(
         for a in actions_for(order, user.actor)
     ]
     done = request.query_params.get("done", "")
+    # A refusal of an action this user has no form for (a forged or stale post) still shows.
+    shown = {p["action"] for p in panels}
+    orphan = "; ".join([error, *(field_errors or {}).values()]) if failed not in shown else ""
     return render(
         request,
         "order.html",
@@ -163,6 +163,7 @@ async def order_page(
         panels=panels,
         failed=failed,
         error=error,
+        orphan=orphan.strip("; "),
         field_errors=field_errors or {},
         values=values or {},
         entry_ids=[h["entry_id"] for h in (order.get("screening") or {}).get("hits", [])],

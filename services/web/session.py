@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from starlette.datastructures import FormData
 
 from schemas.common import Actor, Role
-from services.api.deps import get_state
+from services.api.state import AppState
 from services.db import auth_repo
 
 SESSION_COOKIE = "exportflow_session"
@@ -47,11 +47,17 @@ class WebUser:
         return role in self.actor.roles
 
 
+def app_state(request: Request) -> AppState:
+    """The app's long-lived state (engine, session factories, Temporal client)."""
+    state: AppState = request.app.state.exportflow
+    return state
+
+
 def resolve(request: Request, token: str | None) -> Actor | None:
     """The user behind a token, by the same lookup the API's bearer auth uses."""
     if not token:
         return None
-    with get_state(request).read_session() as session:
+    with app_state(request).read_session() as session:
         return auth_repo.resolve_token(session, token=token)
 
 

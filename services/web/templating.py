@@ -53,6 +53,11 @@ def money(value: Any) -> str:
     return f"USD {amount:,.2f}"
 
 
+def line_total(line: dict[str, Any]) -> Decimal:
+    """Quantity times unit price of an order line, exactly."""
+    return Decimal(str(line["unit_price"])) * int(line["quantity"])
+
+
 def _when(value: Any) -> datetime | None:
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
@@ -96,7 +101,9 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(money=money, timestamp=timestamp, age=age, humanize=humanize)
+    env.filters.update(
+        money=money, timestamp=timestamp, age=age, humanize=humanize, line_total=line_total
+    )
     env.globals.update(STATE_TONE=STATE_TONE, Role=Role)
     return env
 
@@ -118,6 +125,7 @@ def render(
         "csrf": user.csrf if user else context.get("csrf", ""),
     }
     context.setdefault("flash", None)
+    context.setdefault("nav", "")
     context.setdefault("auto_refresh", 0)
     response = templates.TemplateResponse(request, name, context, status_code=status)
     response.headers.update(SECURITY_HEADERS)

@@ -166,3 +166,39 @@ async def test_an_expired_license_sends_the_order_back_to_awaiting_license(
     assert ledger.remaining_quantity == 100
     assert events[-1].action == "license-expired"
     assert events[-1].at - start >= timedelta(days=30)
+
+
+async def test_an_overdue_review_escalates_once_and_a_returned_license_restarts_the_clock(
+    running: tuple[Client, Settings], skipping_env: WorkflowEnvironment
+) -> None:
+    client, settings = running
+    handle = await _book(client, settings)
+    status = await handle.query(OrderWorkflow.status)
+    assert status.due_at is not None
+    assert status.overdue is False
+
+    await skipping_env.sleep(timedelta(days=5))  # two business days are always within five
+
+    status = await handle.query(OrderWorkflow.status)
+    assert status.state is OrderState.COMPLIANCE_REVIEW
+    assert status.overdue is True
+    engine = make_engine(settings.database_url)
+    order_id = handle.id.removeprefix("order-")
+    with session_factory(engine)() as session:
+        actions = [e.action for e in orders_repo.list_events(session, order_id=order_id)]
+    assert actions.count("escalate") == 1
+
+    status = await handle.execute_update(OrderWorkflow.approve, NoteCommand(actor=BOB))
+    assert status.state is OrderState.AWAITING_LICENSE
+    first_due = status.due_at
+    assert first_due is not None
+    await skipping_env.sleep(timedelta(days=60))
+    returned = LicenseCommand(actor=BOB, decision=LicenseDecision.RETURNED)
+    status = await handle.execute_update(OrderWorkflow.record_license, returned)
+    assert status.due_at is not None
+    assert status.due_at - first_due >= timedelta(days=59)
+    with session_factory(engine)() as session:
+        row = orders_repo.get_order(session, order_id)
+    engine.dispose()
+    assert row is not None
+    assert row.due_at is not None

@@ -10,33 +10,29 @@ from schemas.actions import LicenseBody, LicenseDecision
 from schemas.orders import BookOrderRequest
 from workflows.rules.transitions import Refusal, RefusalKind
 
-_TERMS = ("license_number", "approved_quantity", "approved_value", "expires_on")
-
 
 @dataclass(frozen=True)
 class LicenseTerms:
-    """The terms of an approved license, all present."""
+    """An approved license: its number, and its terms when this decision records them."""
 
     number: str
-    approved_quantity: int
-    approved_value: Decimal
-    expires_on: date
+    approved_quantity: int | None
+    approved_value: Decimal | None
+    expires_on: date | None
 
 
 def license_terms(body: LicenseBody, today: date) -> LicenseTerms | None:
-    """The approved license's terms; None for a denial or return; `Refusal` when incomplete."""
+    """The approved license's terms; None for a denial or return; `Refusal` when unusable.
+
+    A license already recorded (POST /licenses) needs only its number; a new one needs its
+    approved quantity, value and expiry too (checked where licenses are stored).
+    """
     if body.decision is not LicenseDecision.APPROVED:
         return None
-    missing = [name for name in _TERMS if getattr(body, name) is None]
-    if missing:
-        raise Refusal(RefusalKind.INVALID, f"an approved license needs {', '.join(missing)}")
-    # Narrowing for the type checker: `missing` above proved each is set.
-    assert body.license_number is not None
-    assert body.approved_quantity is not None
-    assert body.approved_value is not None
-    assert body.expires_on is not None
-    if body.expires_on <= today:
-        raise Refusal(RefusalKind.INVALID, f"expires_on {body.expires_on} is not in the future")
+    if not body.license_number:
+        raise Refusal(RefusalKind.INVALID, "license_number: an approved license needs its number")
+    if body.expires_on is not None and body.expires_on <= today:
+        raise Refusal(RefusalKind.INVALID, f"expires_on: {body.expires_on} is not in the future")
     return LicenseTerms(
         body.license_number, body.approved_quantity, body.approved_value, body.expires_on
     )

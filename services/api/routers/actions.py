@@ -18,6 +18,8 @@ from temporalio.workflow import UpdateMethodMultiParam
 from schemas.actions import (
     Action,
     Command,
+    DispositionBody,
+    DispositionCommand,
     EmptyBody,
     EmptyCommand,
     LicenseBody,
@@ -31,7 +33,7 @@ from schemas.actions import (
 )
 from schemas.common import Actor, Strict
 from schemas.orders import OrderStatus, OrderView
-from services.api.deps import CurrentUser, StateDep, TemporalDep
+from services.api.deps import CurrentUser, StateDep
 from services.api.errors import STATUS_FOR_REFUSAL, ServiceUnavailable
 from services.api.metrics import MetricsDep
 from services.db import orders_repo
@@ -60,7 +62,13 @@ SPECS: dict[Action, ActionSpec] = {
         ReasonBody,
         ReasonCommand,
         OrderWorkflow.clear_screening,
-        "Compliance: the screening match is a false positive",
+        "Compliance: every open screening match is a false positive",
+    ),
+    Action.DISPOSITION: ActionSpec(
+        DispositionBody,
+        DispositionCommand,
+        OrderWorkflow.disposition,
+        "Compliance: not a match (optionally whitelisted), verified match, or escalate",
     ),
     Action.APPROVE: ActionSpec(
         NoteBody, NoteCommand, OrderWorkflow.approve, "Compliance: approve (not your own order)"
@@ -135,12 +143,13 @@ def _make_route(action: Action, spec: ActionSpec) -> Callable[..., Awaitable[Ord
         body: body_type,
         user: CurrentUser,
         state: StateDep,
-        client: TemporalDep,
         metrics: MetricsDep,
     ) -> OrderView:
         with metrics.action(action.value):
             _precheck(state, order_id, action, user)
             fields = body.model_dump() if body is not None else {}
+            # Connected only after the precheck: 404/409 are answered while Temporal is down.
+            client = await state.temporal_client()
             await _run_update(client, order_id, spec, spec.command(actor=user, **fields))
         with state.read_session() as session:
             row = orders_repo.get_order(session, order_id)

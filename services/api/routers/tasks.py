@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -25,6 +25,8 @@ class Task(BaseModel):
     actions: list[str]
     role: Role
     waiting_since: datetime
+    due_at: datetime | None
+    overdue: bool
     purchaser: str
     end_user: str
     destination: str
@@ -47,6 +49,7 @@ async def tasks(
 ) -> TaskPage:
     """Orders waiting on `role`, the longest-waiting first."""
     rows = orders_repo.tasks_for_role(session, role=role.value, limit=limit)
+    now = datetime.now(UTC)
     items = []
     for row in rows:
         waiting = (row.status or {}).get("waiting_for") or {}
@@ -57,6 +60,9 @@ async def tasks(
                 actions=list(waiting.get("actions", [])),
                 role=role,
                 waiting_since=utc(row.state_entered_at),
+                due_at=utc(row.due_at) if row.due_at else None,
+                overdue=bool((row.status or {}).get("overdue"))
+                or (row.due_at is not None and utc(row.due_at) < now),
                 purchaser=row.purchaser_name,
                 end_user=row.end_user_name,
                 destination=row.destination,

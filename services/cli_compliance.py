@@ -1,0 +1,127 @@
+"""Command-line tools for compliance: rule sets, roles, the audit chain and retention."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from schemas.common import Role
+from services.config import Settings
+from services.db.engine import SessionFactory, make_engine, session_factory
+from services.db.migrate import upgrade
+
+
+def add_parsers(sub: Any) -> None:
+    """Register `rules`, `role`, `audit` and `records` on the main parser."""
+    rules = sub.add_parser("rules", help="license rule sets").add_subparsers(
+        dest="rules_command", required=True
+    )
+    imp = rules.add_parser("import", help="import an effective-dated rule set (JSON)")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--by", default="cli", help="who imports (recorded)")
+
+    role = sub.add_parser("role", help="users' roles").add_subparsers(
+        dest="role_command", required=True
+    )
+    revoke = role.add_parser(
+        "revoke", help="take a role from a user (tokens keep working for the roles they still hold)"
+    )
+    revoke.add_argument("--user", required=True)
+    revoke.add_argument("--role", required=True, choices=[r.value for r in Role])
+
+    audit = sub.add_parser("audit", help="the audit trail").add_subparsers(
+        dest="audit_command", required=True
+    )
+    audit.add_parser("verify", help="check every order's hash chain; name the first break")
+
+    records = sub.add_parser("records", help="export records").add_subparsers(
+        dest="records_command", required=True
+    )
+    purge = records.add_parser("purge", help="delete records past retention, not on hold")
+    purge.add_argument(
+        "--today", type=date.fromisoformat, default=None, help="as of this date (default: today)"
+    )
+
+
+def _sessions(settings: Settings, write: bool = False) -> tuple[Any, SessionFactory]:
+    upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
+    return engine, session_factory(engine, write=write)
+
+
+def _rules(settings: Settings, args: argparse.Namespace) -> int:
+    from services.rules_store import RuleSetError, import_ruleset, parse_ruleset
+
+    engine, sessions = _sessions(settings, write=True)
+    try:
+        ruleset = parse_ruleset(args.file)
+        with sessions() as session:
+            import_ruleset(session, ruleset=ruleset, imported_by=args.by)
+    except RuleSetError as exc:
+        print(f"refused: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    print(
+        f"rule set {ruleset.version} (effective {ruleset.effective_from}) stored; open orders "
+        "are re-determined by the worker's next recheck sweep"
+    )
+    return 0
+
+
+def _role(settings: Settings, args: argparse.Namespace) -> int:
+    from services.db.models import UserRow
+
+    engine, sessions = _sessions(settings, write=True)
+    with sessions() as session:
+        user = session.get(UserRow, args.user)
+        if user is None:
+            print(f"no user {args.user}", file=sys.stderr)
+            return 2
+        user.roles = ",".join(r for r in user.roles.split(",") if r and r != args.role)
+        session.add(user)
+        session.commit()
+    engine.dispose()
+    print(f"{args.user} now holds: {user.roles or 'no role'}")
+    return 0
+
+
+def _audit(settings: Settings, _: argparse.Namespace) -> int:
+    from services.db.audit import verify
+
+    engine, sessions = _sessions(settings)
+    with sessions() as session:
+        checked, broken = verify(session)
+    engine.dispose()
+    if broken is not None:
+        print(f"BROKEN: {broken}", file=sys.stderr)
+        return 1
+    print(f"audit trail intact: {checked} order(s) checked")
+    return 0
+
+
+def _records(settings: Settings, args: argparse.Namespace) -> int:
+    from services.records import delete_record, purgeable
+
+    today = args.today or datetime.now(UTC).date()
+    engine, sessions = _sessions(settings, write=True)
+    with sessions() as session:
+        ids = purgeable(session, today=today)
+        for order_id in ids:
+            delete_record(session, order_id=order_id, today=today)
+        session.commit()
+    engine.dispose()
+    print(f"deleted {len(ids)} record(s) past retention")
+    return 0
+
+
+HANDLERS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
+    "rules": _rules,
+    "role": _role,
+    "audit": _audit,
+    "records": _records,
+}

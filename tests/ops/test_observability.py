@@ -1,0 +1,319 @@
+"""JSON log lines that name their order, and Prometheus metrics from the API and the worker."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import signal
+import sys
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from services.config import Settings
+from services.db.migrate import upgrade
+from services.demo import LISTED_END_USER, ensure_screening_list
+from services.logs import JsonFormatter, TextFormatter, order_context
+from services.worker_telemetry import ActivityTelemetry, meter_of
+from tests.e2e.procs import free_port, wait_http
+from tests.harness import booking, create_tokens
+from tests.ops.logging_workflow import LoggingWorkflow, log_from_activity
+from tests.ops.support import (
+    ApiClient,
+    OpsProc,
+    api_spec,
+    json_lines,
+    ops_env,
+    processes,
+    worker_spec,
+)
+
+Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+
+
+def _record(message: str, **extra: Any) -> logging.LogRecord:
+    record = logging.LogRecord("exportflow.test", logging.INFO, __file__, 1, message, None, None)
+    record.__dict__.update(extra)
+    return record
+
+
+def test_a_json_line_names_the_order_and_workflow_of_its_context() -> None:
+    fmt = JsonFormatter()
+    with order_context(order_id="ORD-ABC"):
+        inside = json.loads(fmt.format(_record("booked")))
+    outside = json.loads(fmt.format(_record("idle")))
+    assert inside["order_id"] == "ORD-ABC"
+    assert inside["workflow_id"] == "order-ORD-ABC"
+    assert {"ts", "level", "logger", "message"} <= inside.keys()
+    assert (inside["level"], inside["logger"], inside["message"]) == (
+        "INFO",
+        "exportflow.test",
+        "booked",
+    )
+    assert "order_id" not in outside
+    assert "workflow_id" not in outside
+
+
+def test_temporal_log_extras_give_the_order_when_no_context_is_set() -> None:
+    record = _record("step", temporal_workflow={"workflow_id": "order-ORD-XYZ", "run_id": "r"})
+    line = json.loads(JsonFormatter().format(record))
+    assert (line["order_id"], line["workflow_id"]) == ("ORD-XYZ", "order-ORD-XYZ")
+    other = json.loads(JsonFormatter().format(_record("x", temporal_activity={"workflow_id": "w"})))
+    assert other["workflow_id"] == "w"
+    assert "order_id" not in other
+
+
+def test_a_traceback_stays_inside_its_json_line_and_text_lines_name_the_order() -> None:
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        record = _record("failed")
+        record.exc_info = sys.exc_info()
+    line = JsonFormatter().format(record)
+    assert "\n" not in line
+    assert "ValueError: boom" in json.loads(line)["exc_info"]
+    with order_context(order_id="ORD-T"):
+        text = TextFormatter().format(_record("hello"))
+    assert text.splitlines()[0].endswith("hello order_id=ORD-T")
+
+
+class _Lines(logging.Handler):
+    """Formats at emit time, in the emitting thread, as the real handler does."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFormatter(JsonFormatter())
+        self.lines: list[dict[str, Any]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(json.loads(self.format(record)))
+
+
+async def test_workflow_and_activity_lines_name_their_order(temporal_client: Client) -> None:
+    handler = _Lines()
+    loggers = [logging.getLogger(n) for n in ("tests.ops.plain", "temporalio")]
+    for logger in loggers:
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+    order_id = f"ORD-LOG{uuid.uuid4().hex[:8].upper()}"
+    queue = f"logs-{uuid.uuid4().hex[:8]}"
+    try:
+        with ThreadPoolExecutor(2) as executor:
+            async with Worker(
+                temporal_client,
+                task_queue=queue,
+                workflows=[LoggingWorkflow],
+                activities=[log_from_activity],
+                activity_executor=executor,
+                interceptors=[ActivityTelemetry(meter_of(temporal_client))],
+            ):
+                await temporal_client.execute_workflow(
+                    LoggingWorkflow.run, "hi", id=f"order-{order_id}", task_queue=queue
+                )
+    finally:
+        for logger in loggers:
+            logger.removeHandler(handler)
+            logger.setLevel(logging.NOTSET)
+    for message in ("plain hi", "temporal hi", "workflow hi"):
+        lines = [line for line in handler.lines if line["message"].startswith(message)]
+        assert len(lines) == 1, handler.lines
+        assert lines[0]["order_id"] == order_id
+        assert lines[0]["workflow_id"] == f"order-{order_id}"
+
+
+@dataclass
+class Stack:
+    """An API and a worker process on SQLite, a listed party on the screening list."""
+
+    api: OpsProc
+    worker: OpsProc
+    client: ApiClient
+    worker_metrics: str
+
+
+@pytest.fixture(scope="module")
+def stack(
+    temporal_env: WorkflowEnvironment, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Stack]:
+    """Started once for the module's tests; SDK metrics on a free port."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('obs') / 'exportflow.db'}"
+    upgrade(url)
+    ensure_screening_list(Settings(database_url=url))
+    tokens = create_tokens(url)
+    env = ops_env(url, temporal_env.client.service_client.config.target_host)
+    api_port, metrics_port = free_port(), free_port()
+    worker = worker_spec(env, worker_metrics_port=str(metrics_port))
+    with processes(api_spec(env, api_port), worker) as (api, wrk):
+        base = f"http://127.0.0.1:{api_port}"
+        wait_http(base + "/readyz")
+        yield Stack(api, wrk, ApiClient(base, tokens), f"http://127.0.0.1:{metrics_port}/metrics")
+
+
+def _samples(text: str) -> Samples:
+    return {
+        (s.name, frozenset(s.labels.items())): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+
+
+def _value(samples: Samples, name: str, **labels: str) -> float:
+    return samples.get((name, frozenset(labels.items())), 0.0)
+
+
+async def _scrape(url: str) -> Samples:
+    async with httpx.AsyncClient() as http:
+        r = await http.get(url)
+    assert r.status_code == 200, r.text
+    return _samples(r.text)
+
+
+async def test_api_metrics_count_requests_by_route_and_actions_by_outcome(stack: Stack) -> None:
+    c = stack.client
+    oid = (await c.book(booking(sku="H20"))).json()["id"]
+    await c.wait_state(oid, "COMPLIANCE_REVIEW")
+    before = await _scrape(stack.client.base + "/metrics")
+    assert (await c.act(oid, "approve", "alice", {})).status_code == 403
+    assert (await c.act(oid, "approve", "bob", {})).status_code == 200
+    assert (await c.act(oid, "approve", "bob", {})).status_code == 409
+    assert (await c.http.get("/no/such/path")).status_code == 404
+    after = await _scrape(stack.client.base + "/metrics")
+
+    def grew(name: str, **labels: str) -> float:
+        return _value(after, name, **labels) - _value(before, name, **labels)
+
+    approve = "/api/v1/orders/{order_id}/actions/approve"
+    assert grew("exportflow_http_requests_total", method="POST", route=approve, status="200") == 1
+    assert grew("exportflow_http_requests_total", method="POST", route=approve, status="409") == 1
+    unmatched = {"method": "GET", "route": "<unmatched>", "status": "404"}
+    assert grew("exportflow_http_requests_total", **unmatched) == 1
+    latency = "exportflow_http_request_duration_seconds_count"
+    assert grew(latency, method="POST", route=approve) == 3
+    assert (
+        _value(
+            after,
+            "exportflow_http_request_duration_seconds_bucket",
+            method="POST",
+            route=approve,
+            le="+Inf",
+        )
+        >= 3
+    )
+    for outcome in ("ok", "conflict", "forbidden"):
+        assert grew("exportflow_actions_total", action="approve", outcome=outcome) == 1
+
+
+async def test_orders_by_state_is_read_from_the_database(stack: Stack) -> None:
+    c = stack.client
+    oid = (await c.book(booking(sku="RTX-PRO-6000D"))).json()["id"]
+    await c.wait_state(oid, "READY_TO_SHIP")
+    await asyncio.sleep(5.1)  # the gauge is cached for 5 s
+    samples = await _scrape(stack.client.base + "/metrics")
+    states = {
+        dict(labels)["state"]: value
+        for (name, labels), value in samples.items()
+        if name == "exportflow_orders"
+    }
+    assert states["READY_TO_SHIP"] >= 1
+    assert states["DELIVERED"] == 0  # every state is reported, also when empty
+    total = (await c.http.get("/orders", params={"limit": 200}, headers=c.auth("bob"))).json()
+    assert sum(states.values()) == len(total["items"])
+
+
+async def test_the_worker_exports_sdk_metrics_and_screening_hits(stack: Stack) -> None:
+    c = stack.client
+    oid = (await c.book(booking(end_user=LISTED_END_USER))).json()["id"]
+    await c.wait_state(oid, "SCREENING_REVIEW")
+    samples = await _scrape(stack.worker_metrics)
+    names = {name for name, _ in samples}
+    assert any(n.startswith("temporal_") for n in names), sorted(names)[:20]
+    hits = sum(v for (n, _), v in samples.items() if n == "exportflow_screening_hits_total")
+    assert hits >= 1
+    matched = [dict(lbl) for (n, lbl), _ in samples.items() if n == "exportflow_screenings_total"]
+    assert {"potential_match"} <= {m["outcome"] for m in matched}
+
+
+async def test_every_line_is_json_and_names_the_order_of_the_request(stack: Stack) -> None:
+    c = stack.client
+    oid = (await c.book(booking())).json()["id"]
+    await c.order(oid)
+    await asyncio.sleep(0.3)  # let the log lines reach the pipe
+    api_lines = json_lines(stack.api)
+    worker_lines = json_lines(stack.worker)
+    assert all({"ts", "level", "logger", "message"} <= line.keys() for line in api_lines)
+    assert worker_lines
+    assert all("message" in line for line in worker_lines)
+    access = [line for line in api_lines if f"GET /api/v1/orders/{oid} " in line["message"]]
+    assert access, [line["message"] for line in api_lines][-10:]
+    assert access[-1]["order_id"] == oid
+    assert access[-1]["workflow_id"] == f"order-{oid}"
+
+
+def _multiproc_dir(pid: int) -> Path | None:
+    # The supervisor sets the variable after it started, so look at what its children got.
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    for child in children:
+        for entry in Path(f"/proc/{child}/environ").read_bytes().split(b"\0"):
+            if entry.startswith(b"PROMETHEUS_MULTIPROC_DIR="):
+                return Path(entry.split(b"=", 1)[1].decode())
+    return None
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
+def test_several_api_processes_report_the_sum_of_their_counts(
+    temporal_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'exportflow.db'}"
+    upgrade(url)
+    env = ops_env(url, temporal_env.client.service_client.config.target_host)
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    port = free_port()
+    with processes(api_spec(env, port, "--workers", "2")) as (api,):
+        base = f"http://127.0.0.1:{port}"
+        wait_http(base + "/healthz")
+        shared = _multiproc_dir(api.popen.pid)
+        assert shared is not None
+        assert shared.is_dir()
+        for _ in range(40):  # a new connection each time, so both processes take some
+            assert httpx.get(base + "/healthz", headers={"Connection": "close"}).status_code == 200
+        for _ in range(4):
+            text = httpx.get(base + "/metrics", headers={"Connection": "close"}).text
+            samples = _samples(text)
+            healthz = {"method": "GET", "route": "/healthz", "status": "200"}
+            # +1: wait_http's own successful probe
+            assert _value(samples, "exportflow_http_requests_total", **healthz) == 41
+        assert api.stop(signal.SIGTERM) == 0
+    assert not shared.exists()
+    assert "PROMETHEUS_MULTIPROC_DIR" not in os.environ
+
+
+def test_worker_metrics_port_in_use_is_refused_in_one_line(
+    temporal_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    import socket
+
+    url = f"sqlite:///{tmp_path / 'exportflow.db'}"
+    upgrade(url)
+    env = ops_env(url, temporal_env.client.service_client.config.target_host)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        spec = worker_spec(env, worker_metrics_port=str(port))
+        proc = OpsProc(spec[0], spec[1])
+        code = proc.popen.wait(timeout=60)
+    output = "".join(proc.drain())
+    assert code != 0
+    assert "EXPORTFLOW_WORKER_METRICS_PORT" in output, output[-2000:]
