@@ -138,6 +138,7 @@ async def test_a_refused_action_shows_the_apis_words_beside_its_form(
         assert "Done: Approve." in page.text
         r = await bob.post(f"/orders/{oid}/actions/record-license", {"decision": "approved"})
         assert r.status_code == 422
+        print(re.findall(r'role="alert"[^>]*>([^<]*)<', r.text))
         assert "an approved license needs license_number" in text_of(r.text)
     async with console.browser("alice") as alice:
         await alice.get(f"/orders/{oid}")
@@ -176,7 +177,7 @@ async def test_the_queue_lists_what_waits_on_compliance_and_decides_from_there(
         r = await carol.post(f"/orders/{oid}/actions/approve", {"note": "ok", "next": "/queue"})
         assert r.status_code == 303
         assert r.headers["location"] == "/queue?done=approve"
-        page = await carol.get("/queue")
+        page = await carol.get(r.headers["location"])
         assert "Done: Approve." in page.text
         # Approved, it still waits on compliance: for the license decision, on its own page.
         row = page.text.split(f'data-order="{oid}"')[1].split("</tr>")[0]
