@@ -10,7 +10,16 @@ from fastapi import FastAPI
 
 from services import web
 from services.api import errors, metrics
-from services.api.routers import actions, health, imports, licenses, orders, records, tasks
+from services.api.routers import (
+    actions,
+    health,
+    imports,
+    licenses,
+    orders,
+    records,
+    screening,
+    tasks,
+)
 from services.api.state import AppState
 from services.config import Settings, get_settings
 from services.db.engine import make_engine, session_factory
@@ -52,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         licenses.router,
         tasks.router,
         records.router,
+        screening.router,
     )
     for router in api_routers:
         app.include_router(router, prefix="/api/v1")

@@ -91,3 +91,10 @@ async def test_health_and_readiness(api: ApiHarness) -> None:
     r = await api.http.get("/readyz")
     assert r.status_code == 200
     assert r.json() == {"ready": True, "database": "ok", "temporal": "ok"}
+
+
+async def test_screening_snapshots_are_listed_with_the_active_one(api: ApiHarness) -> None:
+    r = await api.http.get("/api/v1/screening-lists", headers=api.auth("vic"))
+    items = r.json()["items"]
+    assert any(s["active"] for s in items)
+    assert all(len(s["content_hash"]) == 64 for s in items)
