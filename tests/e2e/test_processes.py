@@ -79,6 +79,7 @@ def test_api_and_worker_processes_take_an_h20_order_to_delivery(
         database_url=f"sqlite:///{tmp_path / 'exportflow.db'}",
         temporal_address=temporal_env.client.service_client.config.target_host,
         task_queue=f"e2e-{uuid.uuid4().hex[:8]}",
+        worker_metrics_port=str(free_port()),
     )
     run(["db", "upgrade"], env)
     demo = resources.files("services").joinpath("screening/data/demo-csl.csv")
