@@ -61,8 +61,8 @@ async def test_bad_query_parameters_are_422(api: ApiHarness) -> None:
 
 async def test_the_compliance_queue_lists_waiting_orders_oldest_first(api: ApiHarness) -> None:
     first = await api.book()
+    await api.wait_state(first, "COMPLIANCE_REVIEW")  # the queue orders by time of arrival
     second = await api.book()
-    await api.wait_state(first, "COMPLIANCE_REVIEW")
     await api.wait_state(second, "COMPLIANCE_REVIEW")
     r = await api.http.get(
         "/api/v1/tasks", params={"role": "compliance", "limit": 500}, headers=api.auth("bob")
