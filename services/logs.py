@@ -46,6 +46,12 @@ def order_context(*, order_id: str | None = None, workflow_id: str | None = None
         order_id_var.reset(order_token)
 
 
+def tag_order(order_id: str) -> None:
+    """Tag the rest of the current context with an order learnt midway (inside order_context)."""
+    order_id_var.set(order_id)
+    workflow_id_var.set(workflow_id_for(order_id))
+
+
 def ids_of(record: logging.LogRecord) -> dict[str, str]:
     """order_id and workflow_id of a record: the context's, else from Temporal's extras."""
     workflow_id = workflow_id_var.get()

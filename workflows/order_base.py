@@ -51,14 +51,15 @@ _PERSIST_RETRY = RetryPolicy(
 async def persist(method: Callable[[OrderActivities, A], R], arg: A) -> R:
     """Run a writing activity: retried until the database takes it."""
     return await workflow.execute_activity_method(
-        method, arg, start_to_close_timeout=timedelta(seconds=30), retry_policy=_PERSIST_RETRY
+        method, arg, start_to_close_timeout=timedelta(seconds=15), retry_policy=_PERSIST_RETRY
     )
 
 
 async def lookup(method: Callable[[OrderActivities, A], R], arg: A) -> R:
     """Run a reading activity (screening, determination, checks)."""
     return await workflow.execute_activity_method(
-        method, arg, start_to_close_timeout=timedelta(seconds=60)
+        # Short: these take milliseconds, and one lost with a killed worker is retried sooner.
+        method, arg, start_to_close_timeout=timedelta(seconds=15)
     )
 
 

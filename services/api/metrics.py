@@ -40,13 +40,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from schemas.orders import OrderState
 from services.api.errors import STATUS_FOR_REFUSAL, ServiceUnavailable
 from services.db.models import OrderRow
-from services.logs import order_context
+from services.logs import order_context, order_id_var, tag_order
 from workflows.rules.transitions import Refusal
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 UNMATCHED = "<unmatched>"
-# Order ids are short and plain; anything else in the path is not tagged (no log injection).
-_ORDER_PATH = re.compile(r"^/api/v1/orders/([A-Za-z0-9-]{1,40})(?:/|$)")
+# Order ids (workflows.ids) are short and plain; nothing else in a path is taken for one, so
+# `/orders/import` is not an order and nothing odd reaches the logs.
+_ORDER_PATH = re.compile(r"^/api/v1/orders/(ORD-[A-Za-z0-9]{1,36})(?:/|$)")
 _BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 _OUTCOMES = {
     403: "forbidden",
@@ -88,6 +89,7 @@ class OrdersByState(Collector):
                 self._at = time.monotonic()
             except SQLAlchemyError as exc:  # a scrape reports what it can; the DB has readyz
                 log.warning("orders by state unavailable: %s", type(exc).__name__)
+                self._counts = None  # no samples rather than stale ones
             return self._counts
 
     def _query(self) -> dict[str, int] | None:
@@ -173,6 +175,7 @@ class ObserveMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = int(message["status"])
+                _tag_created_order(message)
             await send(message)
 
         match = _ORDER_PATH.match(scope["path"])
@@ -186,6 +189,17 @@ class ObserveMiddleware:
                 time.perf_counter() - started
             )
             self.metrics.requests.labels(scope["method"], route, str(status)).inc()
+
+
+def _tag_created_order(message: Message) -> None:
+    # A booking learns its order id only at the end: tag the access line uvicorn writes next.
+    if order_id_var.get() is not None:
+        return
+    for name, value in message.get("headers", []):
+        if name.lower() == b"location":
+            match = _ORDER_PATH.match(value.decode("latin-1"))
+            if match:
+                tag_order(match.group(1))
 
 
 def _outcome(status: int) -> str:
@@ -223,7 +237,7 @@ async def metrics_endpoint(request: Request) -> Response:
 def install(app: FastAPI) -> None:
     """Count and time every request, tag its log lines with the order, and serve /metrics."""
     # `_created` series double the output and no dashboard reads them.
-    disable_created_metrics()
+    disable_created_metrics()  # type: ignore[no-untyped-call]
     metrics = ApiMetrics(OrdersByState(app))
     app.state.metrics = metrics
     app.add_middleware(ObserveMiddleware, metrics=metrics)

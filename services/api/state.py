@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RetryConfig
 
 from services.api.errors import ServiceUnavailable
 from services.config import Settings
@@ -32,7 +33,7 @@ class AppState:
         async with self._connecting:
             if self.temporal is None:
                 try:
-                    self.temporal = await connect_temporal(self.settings)
+                    self.temporal = await connect_temporal(self.settings, for_api=True)
                 except Exception as exc:  # any failure to connect means "try later"
                     raise ServiceUnavailable(
                         f"Temporal at {self.settings.temporal_address} is unreachable"
@@ -40,10 +41,18 @@ class AppState:
         return self.temporal
 
 
-async def connect_temporal(settings: Settings) -> Client:
+# A person waits on the API: when Temporal is down, answer 503 within ~2 s rather than
+# retrying for the SDK's default ~10 s. Workers keep the default patient retries.
+API_RETRY = RetryConfig(
+    initial_interval_millis=100, max_interval_millis=500, max_elapsed_time_millis=2000
+)
+
+
+async def connect_temporal(settings: Settings, *, for_api: bool = False) -> Client:
     """A client that speaks pydantic models, as workers and API must agree."""
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=pydantic_data_converter,
+        retry_config=API_RETRY if for_api else None,
     )

@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import queue
+import signal
 import socket
 import subprocess
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager, suppress
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -53,21 +54,21 @@ class OpsProc(Proc):
 @contextmanager
 def processes(*specs: tuple[list[str], dict[str, str], str]) -> Iterator[list[OpsProc]]:
     """Start all (args, env, ready-line) at once, wait until each is ready, stop all after."""
-    with ExitStack() as stack:
-        procs = []
+    procs: list[OpsProc] = []
+    try:
         for args, env, _ in specs:
-            proc = OpsProc(args, env)
-            stack.callback(_stop_quietly, proc)
-            procs.append(proc)
+            procs.append(OpsProc(args, env))
         for proc, (_, _, ready) in zip(procs, specs, strict=True):
             proc.wait_for(ready)
         yield procs
-
-
-def _stop_quietly(proc: OpsProc) -> None:
-    # Cleanup after a failure must not hide the failure itself.
-    with suppress(AssertionError):
-        proc.stop()
+    finally:
+        # SIGTERM to all first, so they drain side by side rather than one after another.
+        for proc in procs:
+            if proc.popen.poll() is None:
+                proc.popen.send_signal(signal.SIGTERM)
+        for proc in procs:
+            with suppress(AssertionError):  # cleanup must not hide the test's own failure
+                proc.stop()
 
 
 def api_spec(env: dict[str, str], port: int, *extra: str) -> tuple[list[str], dict[str, str], str]:
@@ -125,7 +126,9 @@ class ApiClient:
         assert r.status_code == 200, r.text
         return dict(r.json())
 
-    async def wait_state(self, oid: str, state: str, timeout: float = 90) -> dict[str, Any]:
+    async def wait_state(
+        self, oid: str, state: str, timeout: float = 90, every: float = 0.2
+    ) -> dict[str, Any]:
         """Poll until the order is in `state` (the system steps run after booking returns)."""
         deadline = time.monotonic() + timeout
         while True:
@@ -133,7 +136,7 @@ class ApiClient:
             if order["state"] == state:
                 return order
             assert time.monotonic() < deadline, f"{oid} stuck in {order['state']}, not {state}"
-            await asyncio.sleep(0.2)
+            await asyncio.sleep(every)
 
     async def license(self, number: str) -> dict[str, Any]:
         """GET the license."""

@@ -3,33 +3,26 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import logging
 import os
 import signal
-import sys
 import uuid
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
+from schemas.orders import OrderState
+from services.api.app import create_app
+from services.api.metrics import OrdersByState
 from services.config import Settings
 from services.db.migrate import upgrade
 from services.demo import LISTED_END_USER, ensure_screening_list
-from services.logs import JsonFormatter, TextFormatter, order_context
-from services.worker_telemetry import ActivityTelemetry, meter_of
 from tests.e2e.procs import free_port, wait_http
 from tests.harness import booking, create_tokens
-from tests.ops.logging_workflow import LoggingWorkflow, log_from_activity
 from tests.ops.support import (
     ApiClient,
     OpsProc,
@@ -41,96 +34,6 @@ from tests.ops.support import (
 )
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
-
-
-def _record(message: str, **extra: Any) -> logging.LogRecord:
-    record = logging.LogRecord("exportflow.test", logging.INFO, __file__, 1, message, None, None)
-    record.__dict__.update(extra)
-    return record
-
-
-def test_a_json_line_names_the_order_and_workflow_of_its_context() -> None:
-    fmt = JsonFormatter()
-    with order_context(order_id="ORD-ABC"):
-        inside = json.loads(fmt.format(_record("booked")))
-    outside = json.loads(fmt.format(_record("idle")))
-    assert inside["order_id"] == "ORD-ABC"
-    assert inside["workflow_id"] == "order-ORD-ABC"
-    assert {"ts", "level", "logger", "message"} <= inside.keys()
-    assert (inside["level"], inside["logger"], inside["message"]) == (
-        "INFO",
-        "exportflow.test",
-        "booked",
-    )
-    assert "order_id" not in outside
-    assert "workflow_id" not in outside
-
-
-def test_temporal_log_extras_give_the_order_when_no_context_is_set() -> None:
-    record = _record("step", temporal_workflow={"workflow_id": "order-ORD-XYZ", "run_id": "r"})
-    line = json.loads(JsonFormatter().format(record))
-    assert (line["order_id"], line["workflow_id"]) == ("ORD-XYZ", "order-ORD-XYZ")
-    other = json.loads(JsonFormatter().format(_record("x", temporal_activity={"workflow_id": "w"})))
-    assert other["workflow_id"] == "w"
-    assert "order_id" not in other
-
-
-def test_a_traceback_stays_inside_its_json_line_and_text_lines_name_the_order() -> None:
-    try:
-        raise ValueError("boom")
-    except ValueError:
-        record = _record("failed")
-        record.exc_info = sys.exc_info()
-    line = JsonFormatter().format(record)
-    assert "\n" not in line
-    assert "ValueError: boom" in json.loads(line)["exc_info"]
-    with order_context(order_id="ORD-T"):
-        text = TextFormatter().format(_record("hello"))
-    assert text.splitlines()[0].endswith("hello order_id=ORD-T")
-
-
-class _Lines(logging.Handler):
-    """Formats at emit time, in the emitting thread, as the real handler does."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.setFormatter(JsonFormatter())
-        self.lines: list[dict[str, Any]] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(json.loads(self.format(record)))
-
-
-async def test_workflow_and_activity_lines_name_their_order(temporal_client: Client) -> None:
-    handler = _Lines()
-    loggers = [logging.getLogger(n) for n in ("tests.ops.plain", "temporalio")]
-    for logger in loggers:
-        logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
-    order_id = f"ORD-LOG{uuid.uuid4().hex[:8].upper()}"
-    queue = f"logs-{uuid.uuid4().hex[:8]}"
-    try:
-        with ThreadPoolExecutor(2) as executor:
-            async with Worker(
-                temporal_client,
-                task_queue=queue,
-                workflows=[LoggingWorkflow],
-                activities=[log_from_activity],
-                activity_executor=executor,
-                interceptors=[ActivityTelemetry(meter_of(temporal_client))],
-            ):
-                await temporal_client.execute_workflow(
-                    LoggingWorkflow.run, "hi", id=f"order-{order_id}", task_queue=queue
-                )
-    finally:
-        for logger in loggers:
-            logger.removeHandler(handler)
-            logger.setLevel(logging.NOTSET)
-    for message in ("plain hi", "temporal hi", "workflow hi"):
-        lines = [line for line in handler.lines if line["message"].startswith(message)]
-        assert len(lines) == 1, handler.lines
-        assert lines[0]["order_id"] == order_id
-        assert lines[0]["workflow_id"] == f"order-{order_id}"
 
 
 @dataclass
@@ -215,21 +118,39 @@ async def test_api_metrics_count_requests_by_route_and_actions_by_outcome(stack:
         assert grew("exportflow_actions_total", action="approve", outcome=outcome) == 1
 
 
-async def test_orders_by_state_is_read_from_the_database(stack: Stack) -> None:
-    c = stack.client
-    oid = (await c.book(booking(sku="RTX-PRO-6000D"))).json()["id"]
-    await c.wait_state(oid, "READY_TO_SHIP")
-    await asyncio.sleep(5.1)  # the gauge is cached for 5 s
-    samples = await _scrape(stack.client.base + "/metrics")
-    states = {
-        dict(labels)["state"]: value
-        for (name, labels), value in samples.items()
-        if name == "exportflow_orders"
-    }
-    assert states["READY_TO_SHIP"] >= 1
-    assert states["DELIVERED"] == 0  # every state is reported, also when empty
-    total = (await c.http.get("/orders", params={"limit": 200}, headers=c.auth("bob"))).json()
-    assert sum(states.values()) == len(total["items"])
+def _states(collector: OrdersByState) -> dict[str, float]:
+    return {s.labels["state"]: s.value for family in collector.collect() for s in family.samples}
+
+
+async def test_orders_by_state_is_one_group_by_cached_for_a_while(
+    temporal_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'exportflow.db'}"
+    upgrade(url)
+    # No worker on this queue: booked orders stay BOOKED.
+    settings = Settings(
+        database_url=url,
+        temporal_address=temporal_env.client.service_client.config.target_host,
+        task_queue=f"idle-{uuid.uuid4().hex[:8]}",
+    )
+    app = create_app(settings)
+    tokens = create_tokens(url)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            cached = OrdersByState(app, ttl=60)
+            assert _states(cached)["BOOKED"] == 0
+            for _ in range(2):
+                headers = {"Authorization": f"Bearer {tokens['alice']}"}
+                r = await http.post("/api/v1/orders", json=booking(), headers=headers)
+                assert r.status_code == 201, r.text
+            assert _states(cached)["BOOKED"] == 0  # still the cached answer
+            fresh = _states(OrdersByState(app, ttl=0))
+            metrics = _samples((await http.get("/metrics")).text)
+    assert fresh["BOOKED"] == 2
+    assert set(fresh) == {s.value for s in OrderState}  # every state, also when empty
+    assert _value(metrics, "exportflow_orders", state="BOOKED") == 2
+    assert _value(metrics, "exportflow_orders", state="DELIVERED") == 0
 
 
 async def test_the_worker_exports_sdk_metrics_and_screening_hits(stack: Stack) -> None:
@@ -259,6 +180,9 @@ async def test_every_line_is_json_and_names_the_order_of_the_request(stack: Stac
     assert access, [line["message"] for line in api_lines][-10:]
     assert access[-1]["order_id"] == oid
     assert access[-1]["workflow_id"] == f"order-{oid}"
+    # The booking learns its id at the end; its access line carries it all the same.
+    booked = [line for line in api_lines if '"POST /api/v1/orders HTTP' in line["message"]]
+    assert booked[-1]["order_id"] == oid
 
 
 def _multiproc_dir(pid: int) -> Path | None:
@@ -286,14 +210,15 @@ def test_several_api_processes_report_the_sum_of_their_counts(
         shared = _multiproc_dir(api.popen.pid)
         assert shared is not None
         assert shared.is_dir()
-        for _ in range(40):  # a new connection each time, so both processes take some
-            assert httpx.get(base + "/healthz", headers={"Connection": "close"}).status_code == 200
-        for _ in range(4):
-            text = httpx.get(base + "/metrics", headers={"Connection": "close"}).text
-            samples = _samples(text)
-            healthz = {"method": "GET", "route": "/healthz", "status": "200"}
-            # +1: wait_http's own successful probe
-            assert _value(samples, "exportflow_http_requests_total", **healthz) == 41
+        # A new connection per request, so both processes take some.
+        with httpx.Client(base_url=base, headers={"Connection": "close"}) as http:
+            for _ in range(20):
+                assert http.get("/healthz").status_code == 200
+            for _ in range(4):
+                samples = _samples(http.get("/metrics").text)
+                healthz = {"method": "GET", "route": "/healthz", "status": "200"}
+                # +1: wait_http's own successful probe
+                assert _value(samples, "exportflow_http_requests_total", **healthz) == 21
         assert api.stop(signal.SIGTERM) == 0
     assert not shared.exists()
     assert "PROMETHEUS_MULTIPROC_DIR" not in os.environ
