@@ -59,7 +59,9 @@ async def lookup(method: Callable[[OrderActivities, A], R], arg: A) -> R:
     """Run a reading activity (screening, determination, checks)."""
     return await workflow.execute_activity_method(
         # Short: these take milliseconds, and one lost with a killed worker is retried sooner.
-        method, arg, start_to_close_timeout=timedelta(seconds=15)
+        method,
+        arg,
+        start_to_close_timeout=timedelta(seconds=15),
     )
 
 
