@@ -158,6 +158,7 @@ async def _serve(settings: Settings, opts: DevOptions, proc: subprocess.Popen[by
 async def _announce(settings: Settings, opts: DevOptions) -> None:
     base = f"http://127.0.0.1:{opts.api_port}"
     print(f"exportflow dev is running (state in {opts.data_dir}/)")
+    print(f"  console     {base}/")
     print(f"  API docs    {base}/docs")
     print(f"  Temporal UI http://127.0.0.1:{opts.ui_port}")
     print("  a token     exportflow token create --user alice --role sales_ops")

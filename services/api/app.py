@@ -64,7 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         screening.router,
     )
     for router in api_routers:
-        app.include_router(router, prefix="/api/v1")
+        app.include_router(router, prefix="/api/v1", responses=errors.API_ERRORS)
     app.include_router(health.router)
     app.include_router(health.router, prefix="/api/v1")
     web.install(app)  # the console at `/`, after the API so its paths cannot shadow any

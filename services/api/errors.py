@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from workflows.rules.transitions import Refusal, RefusalKind
 
@@ -15,6 +16,38 @@ STATUS_FOR_REFUSAL = {
     RefusalKind.FORBIDDEN: 403,
     RefusalKind.CONFLICT: 409,
     RefusalKind.INVALID: 422,
+}
+
+
+class ErrorBody(BaseModel):
+    """Every error answer: words a person can read."""
+
+    detail: str
+
+
+class FieldError(BaseModel):
+    """One invalid field of a request."""
+
+    field: str
+    message: str
+
+
+class ValidationErrorBody(ErrorBody):
+    """A 422: what is wrong, field by field."""
+
+    errors: list[FieldError] = []
+
+
+# Documented on every /api/v1 route, so the OpenAPI schema says what the API really answers
+# (schemathesis found 401s undocumented and our 422 body unlike FastAPI's default one).
+API_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "The body could not be parsed"},
+    401: {"model": ErrorBody, "description": "No token, or an unknown or revoked one"},
+    403: {"model": ErrorBody, "description": "Wrong role, or separation of duties"},
+    404: {"model": ErrorBody, "description": "No such order, license or record"},
+    409: {"model": ErrorBody, "description": "Not allowed in the current state"},
+    422: {"model": ValidationErrorBody, "description": "Invalid input, naming the field"},
+    503: {"model": ErrorBody, "description": "Temporal unreachable; retry after Retry-After"},
 }
 
 

@@ -107,6 +107,13 @@ def mark_workflow_started(session: Session, *, order_id: str) -> None:
     )
 
 
+def mark_workflows_started(session: Session, *, order_ids: list[str]) -> None:
+    """`mark_workflow_started` for many orders in one statement (bulk import)."""
+    if order_ids:
+        stmt = update(OrderRow).where(col(OrderRow.id).in_(order_ids))
+        session.execute(stmt.values(workflow_started=True))
+
+
 def unstarted_orders(session: Session, *, booked_before: datetime, limit: int = 100) -> list[str]:
     """Orders accepted while Temporal was unreachable, oldest first."""
     stmt = (

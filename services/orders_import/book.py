@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from pydantic import BaseModel
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session
 from temporalio.client import Client
 from temporalio.service import RPCError
@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 BATCH_ORDERS = 200
 # Bounded so a 10,000-order file cannot flood the Temporal frontend with concurrent starts.
 START_CONCURRENCY = 32
+START_CHUNK = 500
 # Imported orders carry an Idempotency-Key of their own: the (created_by, idempotency_key)
 # unique constraint makes two concurrent imports of one file book each order once.
 KEY_PREFIX = "import:"
@@ -96,14 +97,36 @@ def _insert(session: Session, order: ParsedOrder, user: str, now: datetime) -> N
     order.status = "booked"
 
 
+def _locked(exc: OperationalError) -> bool:
+    return "locked" in str(exc.orig)
+
+
+def _retry_locked(write: Callable[[], None], attempts: int = 5) -> None:
+    """Run a write transaction again when SQLite's write lock stayed busy past its timeout."""
+    # The worker's activities take the same single write lock; an import that waited out the
+    # busy timeout tries again rather than failing the whole import.
+    for attempt in range(attempts):
+        try:
+            write()
+            return
+        except OperationalError as exc:
+            if not _locked(exc) or attempt == attempts - 1:
+                raise
+            log.warning("database busy; import batch retried (%d)", attempt + 1)
+
+
 def _book_batch(write_session: SessionFactory, batch: list[ParsedOrder], user: str) -> None:
     """One transaction per batch; a lost race with a concurrent import falls back to one by one."""
     now = datetime.now(UTC)
-    try:
+
+    def write() -> None:
         with write_session() as session:
             for order in batch:
                 _insert(session, order, user, now)
             session.commit()
+
+    try:
+        _retry_locked(write)
         return
     except IntegrityError:
         pass
@@ -120,8 +143,8 @@ def _book_batch(write_session: SessionFactory, batch: list[ParsedOrder], user: s
             order.order_id = prior.id if prior else None
 
 
-async def _start_workflows(
-    client: Client, batch: list[ParsedOrder], write_session: SessionFactory, task_queue: str
+async def _start_chunk(
+    client: Client, rows: list[OrderRow], write_session: SessionFactory, task_queue: str
 ) -> None:
     gate = asyncio.Semaphore(START_CONCURRENCY)
 
@@ -134,16 +157,14 @@ async def _start_workflows(
                 return None
             return row.id
 
-    rows = [o.row for o in batch if o.row is not None and o.status == "booked"]
     started = [i for i in await asyncio.gather(*(start(r) for r in rows)) if i]
-    await asyncio.to_thread(_mark_started, write_session, started)
 
+    def mark() -> None:
+        with write_session() as session:
+            orders_repo.mark_workflows_started(session, order_ids=started)
+            session.commit()
 
-def _mark_started(write_session: SessionFactory, order_ids: list[str]) -> None:
-    with write_session() as session:
-        for order_id in order_ids:
-            orders_repo.mark_workflow_started(session, order_id=order_id)
-        session.commit()
+    await asyncio.to_thread(_retry_locked, mark)
 
 
 async def import_csv(
@@ -154,9 +175,9 @@ async def import_csv(
     write_session: SessionFactory,
     task_queue: str,
     temporal: Callable[[], Awaitable[Client | None]],
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> ImportReport:
-    """Validate the whole file, then book in batches and start each order's workflow."""
+    """Validate the whole file, book it in batches, then start the orders' workflows."""
     orders, errors, rows = await asyncio.to_thread(parse, data)
     errors += await asyncio.to_thread(_check_existing, write_session, orders, user)
     pending = [o for o in orders if o.status == "pending"]
@@ -164,15 +185,21 @@ async def import_csv(
         for order in pending:
             order.status = "not_booked"
         pending = []
-    # None while Temporal is unreachable: the orders are booked and the outbox starts them.
-    client = await temporal() if pending else None
+    report = progress or (lambda phase, done, total: None)
+    # Every order is written before any workflow starts: once started, the worker's activities
+    # compete for the database (on SQLite, its single write lock) with the import's own writes.
     for start in range(0, len(pending), BATCH_ORDERS):
-        batch = pending[start : start + BATCH_ORDERS]
-        await asyncio.to_thread(_book_batch, write_session, batch, user)
-        if client is not None:
-            await _start_workflows(client, batch, write_session, task_queue)
-        if progress is not None:
-            progress(start + len(batch), len(pending))
+        await asyncio.to_thread(
+            _book_batch, write_session, pending[start : start + BATCH_ORDERS], user
+        )
+        report("booked", min(start + BATCH_ORDERS, len(pending)), len(pending))
+    # None while Temporal is unreachable: the worker's outbox sweeper starts them instead.
+    client = await temporal() if pending else None
+    booked = [o.row for o in pending if o.row is not None and o.status == "booked"]
+    for start in range(0, len(booked) if client else 0, START_CHUNK):
+        assert client is not None
+        await _start_chunk(client, booked[start : start + START_CHUNK], write_session, task_queue)
+        report("started", min(start + START_CHUNK, len(booked)), len(booked))
     return _report(orders, sorted(errors, key=lambda e: e.row), rows, atomic)
 
 

@@ -18,18 +18,20 @@ from services.orders_import.book import ImportReport, import_csv
 
 
 class Progress:
-    """A one-line progress bar on a terminal; a line per tenth when output is redirected."""
+    """A one-line progress bar per phase on a terminal; a line per tenth when redirected."""
 
     def __init__(self, out: TextIO = sys.stderr, width: int = 30) -> None:
-        self.out, self.width, self.started = out, width, time.monotonic()
-        self.tty, self.last_tenth = out.isatty(), -1
+        self.out, self.width, self.tty = out, width, out.isatty()
+        self.phase, self.started, self.last_tenth = "", time.monotonic(), -1
 
-    def __call__(self, done: int, total: int) -> None:
-        """Show `done` of `total` orders booked."""
+    def __call__(self, phase: str, done: int, total: int) -> None:
+        """Show `done` of `total` orders through `phase` (booked, then started)."""
+        if phase != self.phase:
+            self.phase, self.started, self.last_tenth = phase, time.monotonic(), -1
         filled = self.width * done // max(total, 1)
         rate = done / max(time.monotonic() - self.started, 1e-6)
         bar = "#" * filled + "-" * (self.width - filled)
-        line = f"booking [{bar}] {done:,}/{total:,} orders  {rate:,.0f}/s"
+        line = f"{phase:>7} [{bar}] {done:,}/{total:,} orders  {rate:,.0f}/s"
         tenth = 10 * done // max(total, 1)
         if self.tty:
             self.out.write("\r" + line + ("\n" if done >= total else ""))

@@ -16,7 +16,7 @@ from services.web import (
     order_pages,
     queue_pages,
 )
-from services.web.session import CsrfRefused, SignInRequired
+from services.web.session import CsrfRefused, NoRole, SignInRequired
 from services.web.templating import HERE, render
 
 
@@ -36,11 +36,17 @@ async def _csrf_refused(request: Request, _: Exception) -> Response:
     return render(request, "error.html", None, 403, message=message, nav="")
 
 
+async def _no_role(request: Request, _: Exception) -> Response:
+    message = "Your user holds no role any more. Ask an administrator for one."
+    return render(request, "error.html", None, 403, message=message, nav="")
+
+
 def install(app: FastAPI) -> None:
     """Serve the console at `/` and its static files at `/static`, next to the API."""
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="console-static")
     app.add_exception_handler(SignInRequired, _sign_in_first)
     app.add_exception_handler(CsrfRefused, _csrf_refused)
+    app.add_exception_handler(NoRole, _no_role)
     # booking first: `/orders/new` must not be taken for an order id.
     for module in (
         auth_pages,

@@ -72,7 +72,8 @@ def usage_bar(used: Decimal | int, total: Decimal | int, tone: str = "info") -> 
     """A bar: the used part of `total` filled, the rest left pale."""
     share = float(used) / float(total) if total else 0.0
     share = min(max(share, 0.0), 1.0)
-    fill = TONE_FILL["bad"] if share >= 0.999 else TONE_FILL[tone]
+    # Used up is worth noticing, not an error: amber, not red.
+    fill = TONE_FILL["warn"] if share >= 0.999 else TONE_FILL[tone]
     used_w = round(200 * share, 1)
     return Markup(
         '<svg class="bar" viewBox="0 0 200 10" preserveAspectRatio="none" role="img" '

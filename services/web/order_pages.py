@@ -121,6 +121,31 @@ async def order_book(request: Request, user: User) -> Response:
     )
 
 
+def _ordered(actions: list[Action], order: dict[str, Any]) -> list[Action]:
+    """What the order waits for first, destructive actions (reject, cancel) last."""
+    waiting = (order.get("waiting_for") or {}).get("actions", [])
+    return sorted(actions, key=lambda a: (a in forms.DANGER, a.value not in waiting))
+
+
+def _panels(order: dict[str, Any], user: WebUser) -> list[dict[str, Any]]:
+    """A form per action the user may take now, with the inputs its API body takes."""
+    return [
+        {
+            "action": a,
+            "button": forms.button(a),
+            "danger": a in forms.DANGER,
+            "inputs": forms.inputs_for(a),
+        }
+        for a in _ordered(actions_for(order, user.actor), order)
+    ]
+
+
+def done_message(request: Request) -> str | None:
+    """The confirmation after a redirect with `?done=ACTION`, such as "Done: Approve."."""
+    done = request.query_params.get("done", "")
+    return f"Done: {forms.button(Action(done))}." if done in Action._value2member_map_ else None
+
+
 async def order_page(
     request: Request,
     user: WebUser,
@@ -139,16 +164,7 @@ async def order_page(
         return render(request, "error.html", user, answer.status, message=answer.detail)
     order = answer.body
     events = (await api.get(f"/orders/{order_id}/events")).body.get("items", [])
-    panels = [
-        {
-            "action": a,
-            "button": forms.button(a),
-            "danger": a in forms.DANGER,
-            "inputs": forms.inputs_for(a),
-        }
-        for a in actions_for(order, user.actor)
-    ]
-    done = request.query_params.get("done", "")
+    panels = _panels(order, user)
     # A refusal of an action this user has no form for (a forged or stale post) still shows.
     shown = {p["action"] for p in panels}
     orphan = "; ".join([error, *(field_errors or {}).values()]) if failed not in shown else ""
@@ -167,7 +183,7 @@ async def order_page(
         field_errors=field_errors or {},
         values=values or {},
         entry_ids=[h["entry_id"] for h in (order.get("screening") or {}).get("hits", [])],
-        flash=f"Done: {forms.button(Action(done))}." if done in Action._value2member_map_ else None,
+        flash=done_message(request),
         auto_refresh=2 if order["state"] in TRANSIENT else 0,
     )
 

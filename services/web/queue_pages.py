@@ -7,12 +7,15 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from schemas.actions import Action
+from services.db import orders_repo
 from services.web import forms
 from services.web.api_client import ConsoleApi
+from services.web.order_pages import done_message
 from services.web.rules import actions_for
-from services.web.session import User
+from services.web.session import User, app_state
 from services.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -28,6 +31,16 @@ def _overdue(task: dict[str, Any]) -> bool:
     return bool(due) and datetime.fromisoformat(str(due)) < datetime.now(UTC)
 
 
+def _orders(request: Request, order_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The queued orders as the API shows them (its own `to_view`), in one read session."""
+    found = {}
+    with app_state(request).read_session() as session:
+        for order_id in order_ids:
+            if (row := orders_repo.get_order(session, order_id)) is not None:
+                found[order_id] = orders_repo.to_view(row).model_dump(mode="json")
+    return found
+
+
 @router.get("/queue")
 async def queue(request: Request, user: User) -> Response:
     """Orders waiting on compliance, the longest-waiting first, with due times when set."""
@@ -35,15 +48,17 @@ async def queue(request: Request, user: User) -> Response:
     answer = await api.get("/tasks", role="compliance", limit=200)
     if not answer.ok:
         return render(request, "error.html", user, answer.status, message=answer.detail)
+    tasks = answer.body["items"]
+    orders = await run_in_threadpool(_orders, request, [t["order_id"] for t in tasks])
     rows = []
-    for task in answer.body["items"]:
-        order = await api.get(f"/orders/{task['order_id']}")
-        allowed = actions_for(order.body, user.actor) if order.ok else []
+    for task in tasks:
+        order = orders.get(task["order_id"])
+        allowed = actions_for(order, user.actor) if order else []
         offered = [a for a in QUEUE_ACTIONS if a in allowed]
         rows.append(
             {
                 "task": task,
-                "order": order.body if order.ok else {},
+                "order": order or {},
                 "due_at": task.get("due_at"),
                 "overdue": _overdue(task),
                 "panels": [
@@ -57,6 +72,5 @@ async def queue(request: Request, user: User) -> Response:
                 ],
             }
         )
-    done = request.query_params.get("done", "")
-    flash = f"Done: {forms.button(Action(done))}." if done in Action._value2member_map_ else None
+    flash = done_message(request)
     return render(request, "queue.html", user, nav="queue", rows=rows, flash=flash)

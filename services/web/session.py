@@ -25,6 +25,10 @@ class SignInRequired(Exception):
     """No session cookie, or its token is unknown or revoked."""
 
 
+class NoRole(Exception):
+    """A valid token whose user holds no role any more (all revoked)."""
+
+
 class CsrfRefused(Exception):
     """A form arrived without the CSRF token of this browser's session."""
 
@@ -67,6 +71,8 @@ def web_user(request: Request) -> WebUser:
     actor = resolve(request, token)
     if actor is None or token is None:
         raise SignInRequired
+    if not actor.roles:  # as the API's AnyRole: reading needs some role
+        raise NoRole
     return WebUser(actor=actor, token=token, csrf=request.cookies.get(CSRF_COOKIE, ""))
 
 

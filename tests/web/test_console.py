@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+import uuid
+from datetime import UTC, date, datetime, timedelta
 
-from tests.harness import ApiHarness, booking
+from schemas.common import Role
+from services.config import Settings
+from services.db import auth_repo
+from services.db.engine import make_engine, session_factory
+from services.db.models import UserRow
+from tests.harness import ApiHarness, booking, license_body
 from tests.web.console import Console, text_of
 
 
@@ -138,8 +144,8 @@ async def test_a_refused_action_shows_the_apis_words_beside_its_form(
         assert "Done: Approve." in page.text
         r = await bob.post(f"/orders/{oid}/actions/record-license", {"decision": "approved"})
         assert r.status_code == 422
-        print(re.findall(r'role="alert"[^>]*>([^<]*)<', r.text))
-        assert "an approved license needs license_number" in text_of(r.text)
+        alerts = re.findall(r'role="alert"[^>]*>([^<]*)<', r.text)
+        assert any("license_number" in a and "approved license" in a for a in alerts), alerts
     async with console.browser("alice") as alice:
         await alice.get(f"/orders/{oid}")
         r = await alice.post(f"/orders/{oid}/actions/cancel", {"reason": ""})
@@ -210,3 +216,66 @@ async def test_the_import_page_shows_each_rows_result(console: Console) -> None:
         assert "1 order(s) booked, 0 already booked, 1 with errors" in text
         assert "3 quantity" in text
         assert "PO-IMP-1 2 Booked" in text
+
+
+async def test_licenses_show_what_is_used_and_left_and_their_orders(
+    console: Console, api_of: ApiHarness
+) -> None:
+    oid = await api_of.book(booking(quantity=10, price="12000.00"))
+    await api_of.wait_state(oid, "COMPLIANCE_REVIEW")
+    assert (await api_of.act(oid, "approve", "bob", {})).status_code == 200
+    number = f"D{uuid.uuid4().int % 10**6:06d}"
+    r = await api_of.act(oid, "record-license", "bob", license_body(number, 40, "480000.00"))
+    assert r.status_code == 200, r.text
+    async with console.browser("vic") as vic:
+        page = await vic.get("/licenses")
+        assert page.status_code == 200
+        row = page.text.split(f">{number}</a>")[1].split("</tr>")[0]
+        assert 'aria-label="25% used"' in row
+        assert "30 left" in text_of(row)
+        assert "USD 360,000.00 left" in text_of(row)
+        detail = await vic.get(f"/licenses/{number}")
+        assert detail.status_code == 200
+        assert f'href="/orders/{oid}"' in detail.text
+        assert (await vic.get("/licenses/NOPE")).status_code == 404
+
+
+async def test_a_screening_hit_shows_the_matched_list_entry_and_compliance_can_clear_it(
+    console: Console, api_of: ApiHarness, listed_name: str
+) -> None:
+    oid = await api_of.book(booking(end_user=listed_name))
+    hit = (await api_of.wait_state(oid, "SCREENING_REVIEW"))["screening"]["hits"][0]
+    async with console.browser("bob") as bob:
+        page = await bob.get(f"/orders/{oid}")
+        hits = text_of(page.text.split('data-testid="screening"')[1].split("</section>")[0])
+        for shown in (listed_name, hit["entry_name"], hit["entry_id"], hit["source"]):
+            assert shown in hits
+        entry = re.search(r'<select[^>]*name="entry_id"[^>]*>(.*?)</select>', page.text, re.S)
+        assert entry is not None  # the disposition form offers the matched entries
+        assert f'value="{hit["entry_id"]}"' in entry.group(1)
+        r = await bob.post(f"/orders/{oid}/actions/clear-screening", {"reason": "other entity"})
+        assert r.status_code == 303
+    order = await api_of.wait_state(oid, "COMPLIANCE_REVIEW")
+    assert order["screening"]["cleared_by"] == "bob"
+
+
+async def test_a_user_without_any_role_reads_nothing(console: Console, settings: Settings) -> None:
+    engine = make_engine(settings.database_url)
+    user = f"nora-{uuid.uuid4().hex[:6]}"
+    with session_factory(engine, write=True)() as session:
+        token = auth_repo.create_token(session, user=user, role=Role.VIEWER, now=datetime.now(UTC))
+        session.commit()
+    async with console.browser() as b:
+        await b.sign_in(token)
+        assert (await b.get("/orders")).status_code == 200
+        with session_factory(engine, write=True)() as session:
+            row = session.get(UserRow, user)
+            assert row is not None
+            row.roles = ""
+            session.add(row)
+            session.commit()
+        for path in ("/orders", "/queue", "/licenses"):
+            page = await b.get(path)
+            assert page.status_code == 403
+            assert "holds no role" in page.text
+    engine.dispose()

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from temporalio.client import Client
 
 from services.api.deps import SalesOps, StateDep
-from services.api.errors import ServiceUnavailable
+from services.api.errors import ServiceUnavailable, ValidationErrorBody
 from services.orders_import import COLUMNS, ImportReport, import_csv
 
 router = APIRouter(tags=["orders"])
@@ -20,7 +20,14 @@ MAX_BYTES = 20 * 1024 * 1024
 @router.post(
     "/orders/import",
     response_model=ImportReport,
-    responses={413: {}, 422: {"model": ImportReport, "description": "atomic: nothing booked"}},
+    responses={
+        413: {},
+        # Either the import's own report, or a request without a file (FastAPI's validation).
+        422: {
+            "model": ImportReport | ValidationErrorBody,
+            "description": "atomic: nothing booked; or no file",
+        },
+    },
 )
 async def import_orders(
     user: SalesOps,
