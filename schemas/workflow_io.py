@@ -12,6 +12,7 @@ from schemas.orders import (
     BookOrderRequest,
     Determination,
     LicenseAllocation,
+    OrderEvent,
     OrderState,
     OrderStatus,
     Party,
@@ -44,18 +45,11 @@ class RecheckRequest(BaseModel):
     ruleset_version: str
 
 
-class TransitionRecord(BaseModel):
+class TransitionRecord(OrderEvent):
     """One audit event plus the read-model status after it; idempotent by (order_id, seq)."""
 
     order_id: str
-    seq: int
-    at: datetime
-    actor: str
-    action: str
-    from_state: OrderState | None
-    to_state: OrderState
     reason: str | None = None
-    data: dict[str, object] = {}
     status: OrderStatus
 
 

@@ -7,6 +7,7 @@ import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -55,13 +56,11 @@ def temporal_client(temporal_env: WorkflowEnvironment) -> Client:
     return temporal_env.client
 
 
-@pytest.fixture(scope="session", params=BACKENDS)
-def db_url(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    """A migrated database per backend for the session: SQLite file, then PostgreSQL."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'exportflow.db'}"
+@contextmanager
+def migrated_database(kind: str, folder: Path) -> Iterator[str]:
+    """A migrated database of `kind` (SQLite file in `folder`, or a fresh PostgreSQL one)."""
+    if kind == "sqlite":
+        url = f"sqlite:///{folder / 'exportflow.db'}"
         upgrade(url)
         yield url
         return
@@ -72,6 +71,15 @@ def db_url(
         yield url
     finally:
         pg.drop_database(url)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def db_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A migrated database per backend for the session: SQLite file, then PostgreSQL."""
+    with migrated_database(request.param, tmp_path_factory.mktemp("db")) as url:
+        yield url
 
 
 @pytest.fixture
@@ -125,18 +133,8 @@ def listed_name() -> str:
 def private_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A database of the test's own, for tests that change what is active globally
     (list snapshots, rule sets) and so must not share the session database."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'private.db'}"
-        upgrade(url)
+    with migrated_database(request.param, tmp_path) as url:
         yield url
-        return
-    pg.require_pg()
-    url = pg.create_database()
-    try:
-        upgrade(url)
-        yield url
-    finally:
-        pg.drop_database(url)
 
 
 @pytest.fixture

@@ -40,6 +40,20 @@ def _orders(entries: list[LicenseLedgerRow]) -> list[LicenseOrder]:
     return orders
 
 
+def obligation_view(row: ObligationRow) -> ObligationView:
+    """An obligation as the API shows it."""
+    return ObligationView(
+        id=row.id or 0,
+        code=row.code,
+        text=row.text,
+        owner=row.owner,
+        due_on=row.due_on,
+        blocking=row.blocking,
+        fulfilled_by=row.fulfilled_by,
+        fulfilled_at=utc(row.fulfilled_at) if row.fulfilled_at else None,
+    )
+
+
 def get_license(session: Session, *, number: str) -> LicenseView | None:
     """A license, what is reserved, shipped and left, its orders, ledger and obligations."""
     lic = session.get(LicenseRow, number)
@@ -91,19 +105,7 @@ def get_license(session: Session, *, number: str) -> LicenseView | None:
             )
             for e in entries
         ],
-        obligations=[
-            ObligationView(
-                id=o.id or 0,
-                code=o.code,
-                text=o.text,
-                owner=o.owner,
-                due_on=o.due_on,
-                blocking=o.blocking,
-                fulfilled_by=o.fulfilled_by,
-                fulfilled_at=utc(o.fulfilled_at) if o.fulfilled_at else None,
-            )
-            for o in obligations
-        ],
+        obligations=[obligation_view(o) for o in obligations],
     )
 
 

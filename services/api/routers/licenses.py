@@ -12,7 +12,6 @@ from schemas.licenses import LicenseCreate, LicensePage, LicenseView, Obligation
 from services.api.deps import AnyRole, Compliance, SessionDep, StateDep
 from services.api.state import AppState
 from services.db import licenses_repo, licenses_view
-from services.db.money import utc
 from workflows.activities import LicenseConflict
 
 router = APIRouter(tags=["licenses"])
@@ -74,13 +73,4 @@ async def fulfil_obligation(
         if row is None:
             raise HTTPException(404, f"license {number} has no obligation {obligation_id}")
         session.commit()
-        return ObligationView(
-            id=row.id or 0,
-            code=row.code,
-            text=row.text,
-            owner=row.owner,
-            due_on=row.due_on,
-            blocking=row.blocking,
-            fulfilled_by=row.fulfilled_by,
-            fulfilled_at=utc(row.fulfilled_at) if row.fulfilled_at else None,
-        )
+        return licenses_view.obligation_view(row)
