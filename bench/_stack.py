@@ -22,7 +22,20 @@ from pathlib import Path
 import httpx
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+def _exit_on_sigterm(signum: int, _frame: object) -> None:
+    # SystemExit unwinds the `with` blocks below, so a killed benchmark stops its children.
+    raise SystemExit(128 + signum)
+
+
+signal.signal(signal.SIGTERM, _exit_on_sigterm)
 OUT = REPO / "bench" / "out"
+
+
+def loadavg() -> list[float]:
+    """1, 5 and 15 minute load averages: how busy the (shared) machine was."""
+    return [round(x, 2) for x in os.getloadavg()]
 
 
 def tool(name: str) -> str:
@@ -173,6 +186,7 @@ def exportflow_stack(workdir: Path, address: str, **settings: str) -> Iterator[S
         database_url=f"sqlite:///{workdir / 'exportflow.db'}",
         temporal_address=address,
         task_queue="bench-orders",
+        worker_metrics_port="0",  # no Prometheus port: nothing scrapes it here
         **settings,
     )
     tokens = prepare_db(env)

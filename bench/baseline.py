@@ -2,7 +2,8 @@
 
 Same shape as the H20 happy path of `OrderWorkflow`: four activities after the start
 (transition, screen, determine, transition), then four updates with validators running one,
-two, one and one activity (approve, record license = allocate + transition, ship, deliver).
+two, four and one activity (approve; record license = reserve + transition; ship = re-screen +
+obligation check + ledger commit + transition; deliver).
 Activities are synchronous no-ops on a thread pool, like exportflow's.
 
 `python -m bench.baseline worker ADDRESS TASK_QUEUE` runs its worker as a separate process.
@@ -80,8 +81,8 @@ class BareOrder:
 
     @workflow.update
     async def ship(self, itn: str) -> str:
-        """One activity."""
-        return await self._move("SHIPPED", "transition")
+        """Four activities: re-screen, obligation check, ledger commit, transition."""
+        return await self._move("SHIPPED", "screen", "ship_check", "commit", "transition")
 
     @ship.validator
     def _v_ship(self, itn: str) -> None:

@@ -46,16 +46,28 @@ class Driver:
     def __init__(self, http: httpx.AsyncClient, tokens: dict[str, str]) -> None:
         self.http = http
         self.tokens = tokens
+        self.retried = 0
 
     def auth(self, user: str) -> dict[str, str]:
         """Headers for `user`."""
         return {"Authorization": f"Bearer {self.tokens[user]}"}
 
+    async def send(self, method: str, url: str, user: str, **kw: Any) -> httpx.Response:
+        """One request; a connection the server closed under us (keep-alive race) is retried."""
+        headers = self.auth(user) | kw.pop("headers", {})
+        for attempt in range(3):
+            try:
+                return await self.http.request(method, url, headers=headers, **kw)
+            except (httpx.ReadError, httpx.RemoteProtocolError, httpx.ConnectError):
+                if attempt == 2:
+                    raise
+                self.retried += 1
+        raise AssertionError("unreachable")
+
     async def book(self, body: dict[str, Any] | None = None) -> str:
-        """Book an order; its id."""
-        r = await self.http.post(
-            "/api/v1/orders", json=body or booking(), headers=self.auth("alice")
-        )
+        """Book an order; its id. The Idempotency-Key makes a retried booking safe."""
+        key = {"Idempotency-Key": uuid.uuid4().hex}
+        r = await self.send("POST", "/api/v1/orders", "alice", json=body or booking(), headers=key)
         r.raise_for_status()
         return str(r.json()["id"])
 
@@ -63,7 +75,7 @@ class Driver:
         """Poll the status lookup until the order is in `state`."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            r = await self.http.get(f"/api/v1/orders/{oid}", headers=self.auth("alice"))
+            r = await self.send("GET", f"/api/v1/orders/{oid}", "alice")
             if r.json()["state"] == state:
                 return
             await asyncio.sleep(POLL)
@@ -71,8 +83,10 @@ class Driver:
 
     async def act(self, oid: str, action: str, user: str, body: Any = None) -> None:
         """One action; raises unless it answered 200."""
-        url = f"/api/v1/orders/{oid}/actions/{action}"
-        r = await self.http.post(url, json=body, headers=self.auth(user))
+        retried = self.retried
+        r = await self.send("POST", f"/api/v1/orders/{oid}/actions/{action}", user, json=body)
+        if r.status_code == 409 and self.retried > retried:
+            return  # the first attempt went through before the connection broke
         if r.status_code != 200:
             raise RuntimeError(f"{action} on {oid}: {r.status_code} {r.text}")
 

@@ -19,7 +19,16 @@ from typing import Any
 import httpx
 
 from bench import wrk
-from bench._stack import OUT, Proc, Stack, exportflow_stack, free_port, temporal_dev, wait_http
+from bench._stack import (
+    OUT,
+    Proc,
+    Stack,
+    exportflow_stack,
+    free_port,
+    loadavg,
+    temporal_dev,
+    wait_http,
+)
 from bench.drive import Driver, bounded
 from bench.seed import seed_orders
 
@@ -97,7 +106,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10, help="wrk duration per run")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="exportflow-bench-") as tmp:
+        load_before = loadavg()
         report = run(Path(tmp), args.orders, args.seed, args.seconds)
+    report["loadavg_before_after"] = [load_before, loadavg()]
     report["command"] = "python -m bench.lookups " + " ".join(sys.argv[1:])
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "lookups.json").write_text(json.dumps(report, indent=2) + "\n")

@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import psutil
 
-from bench._stack import OUT, Stack, exportflow_stack, temporal_dev
+from bench._stack import OUT, Stack, exportflow_stack, loadavg, temporal_dev
 from bench.drive import Driver, bounded, timed_rate
 
 CONCURRENCY = 32
@@ -92,6 +92,7 @@ def main() -> None:
         report = {
             "levels": run(Path(tmp), levels, args.probe, args.idle_seconds),
             "worker_max_cached_workflows": 20000,
+            "loadavg_after": loadavg(),
             "command": "python -m bench.scale " + " ".join(sys.argv[1:]),
         }
     OUT.mkdir(parents=True, exist_ok=True)

@@ -22,7 +22,7 @@ import psutil
 from temporalio.client import Client
 
 from bench import baseline
-from bench._stack import OUT, Proc, exportflow_stack, temporal_dev
+from bench._stack import OUT, Proc, exportflow_stack, loadavg, temporal_dev
 from bench.drive import Driver, bounded, percentiles, timed_rate
 
 BARE_QUEUE = "bench-bare"
@@ -81,34 +81,19 @@ async def exportflow_round_trips(driver: Driver, n: int) -> dict[str, Any]:
     return percentiles(timings)
 
 
-async def run(workdir: Path, n: int, concurrency: int, trips: int) -> dict[str, Any]:
-    """Both sides on one dev server; the baseline before and after exportflow."""
-    with temporal_dev(workdir) as (address, server):
-        bare = Proc(
-            [sys.executable, "-m", "bench.baseline", "worker", address, BARE_QUEUE],
-            workdir / "baseline.log",
-        )
-        try:
-            with exportflow_stack(workdir, address) as stack:
-                client = await Client.connect(address)
-                pids = {"temporal": server.pid, "worker": stack.worker.pid, "api": stack.api.pid}
-                meter = CpuMeter(pids | {"bare_worker": bare.pid})
-                limits = httpx.Limits(max_connections=concurrency)
-                async with httpx.AsyncClient(base_url=stack.base, timeout=120, limits=limits) as h:
-                    driver = Driver(h, stack.tokens)
+async def _side_by_side(
+    client: Client, driver: Driver, meter: CpuMeter, n: int, concurrency: int, trips: int
+) -> dict[str, Any]:
+    def bare_one() -> Awaitable[float]:
+        return baseline.lifecycle(client, BARE_QUEUE)
 
-                    def bare_one() -> Awaitable[float]:
-                        return baseline.lifecycle(client, BARE_QUEUE)
-
-                    await bounded(20, 10, bare_one)  # warm-up, both sides
-                    await bounded(20, 10, driver.lifecycle)
-                    first = await measured(n, concurrency, bare_one, meter)
-                    ours = await measured(n, concurrency, driver.lifecycle, meter)
-                    second = await measured(n, concurrency, bare_one, meter)
-                    rt_bare = await bare_round_trips(client, trips)
-                    rt_ours = await exportflow_round_trips(driver, trips)
-        finally:
-            bare.stop()
+    await bounded(20, 10, bare_one)  # warm-up, both sides
+    await bounded(20, 10, driver.lifecycle)
+    first = await measured(n, concurrency, bare_one, meter)
+    ours = await measured(n, concurrency, driver.lifecycle, meter)
+    second = await measured(n, concurrency, bare_one, meter)
+    rt_bare = await bare_round_trips(client, trips)
+    rt_ours = await exportflow_round_trips(driver, trips)
     base_rate = (first["per_s"] + second["per_s"]) / 2
     return {
         "throughput": {
@@ -127,6 +112,28 @@ async def run(workdir: Path, n: int, concurrency: int, trips: int) -> dict[str, 
     }
 
 
+async def run(workdir: Path, n: int, concurrency: int, trips: int) -> dict[str, Any]:
+    """Both sides on one dev server; the baseline before and after exportflow."""
+    with temporal_dev(workdir) as (address, server):
+        bare = Proc(
+            [sys.executable, "-m", "bench.baseline", "worker", address, BARE_QUEUE],
+            workdir / "baseline.log",
+        )
+        try:
+            with exportflow_stack(workdir, address) as stack:
+                client = await Client.connect(address)
+                pids = {"temporal": server.pid, "worker": stack.worker.pid, "api": stack.api.pid}
+                meter = CpuMeter(pids | {"bare_worker": bare.pid})
+                limits = httpx.Limits(max_connections=concurrency)
+                async with httpx.AsyncClient(base_url=stack.base, timeout=120, limits=limits) as h:
+                    driver = Driver(h, stack.tokens)
+                    report = await _side_by_side(client, driver, meter, n, concurrency, trips)
+                    report["driver_retries"] = driver.retried
+                    return report
+        finally:
+            bare.stop()
+
+
 def main() -> None:
     """Run the benchmark and write bench/out/throughput.json."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -135,7 +142,9 @@ def main() -> None:
     parser.add_argument("--round-trips", type=int, default=200)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="exportflow-bench-") as tmp:
+        load_before = loadavg()
         report = asyncio.run(run(Path(tmp), args.orders, args.concurrency, args.round_trips))
+    report["loadavg_before_after"] = [load_before, loadavg()]
     report["command"] = "python -m bench.throughput " + " ".join(sys.argv[1:])
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "throughput.json").write_text(json.dumps(report, indent=2) + "\n")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -17,7 +17,13 @@ class OrderRow(SQLModel, table=True):
     """The read model of one order: what a status lookup returns, without asking a worker."""
 
     __tablename__ = "orders"
-    __table_args__ = (UniqueConstraint("created_by", "idempotency_key", name="uq_orders_idem"),)
+    __table_args__ = (
+        UniqueConstraint("created_by", "idempotency_key", name="uq_orders_idem"),
+        # The list filters by state or destination, newest first: with these a filtered page
+        # is an index range read, not a sort of every matching row (bench/RESULTS.md).
+        Index("ix_orders_state_created", "state", "created_at", "id"),
+        Index("ix_orders_destination_created", "destination", "created_at", "id"),
+    )
 
     id: str = Field(primary_key=True, max_length=40)
     external_ref: str | None = Field(default=None, index=True, max_length=100)

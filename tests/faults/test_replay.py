@@ -1,0 +1,47 @@
+"""Saved histories of every lifecycle path replay against the current OrderWorkflow.
+
+A change to the workflow that would break running orders (a command added, dropped or
+reordered without `workflow.patched()`) fails here. Histories are recorded by
+`python -m tests.faults.record_histories`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from temporalio import workflow
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from tests.faults.incompatible_workflow import ScreensFirst
+from tests.faults.record_histories import HISTORIES, lifecycle_paths
+from workflows.order import OrderWorkflow
+
+pytestmark = pytest.mark.faults
+
+PATHS = sorted(lifecycle_paths())
+
+
+def _history(name: str) -> WorkflowHistory:
+    path = HISTORIES / f"{name}.json"
+    return WorkflowHistory.from_json(f"replay-{name}", path.read_text())
+
+
+def test_a_history_is_saved_for_every_lifecycle_path() -> None:
+    saved = sorted(p.stem for p in Path(HISTORIES).glob("*.json"))
+    assert saved == PATHS
+
+
+@pytest.mark.parametrize("name", PATHS)
+async def test_saved_history_replays_against_the_current_workflow(name: str) -> None:
+    replayer = Replayer(workflows=[OrderWorkflow], data_converter=pydantic_data_converter)
+    result = await replayer.replay_workflow(_history(name))
+    assert result.replay_failure is None
+
+
+async def test_an_incompatible_change_fails_replay() -> None:
+    replayer = Replayer(workflows=[ScreensFirst], data_converter=pydantic_data_converter)
+    with pytest.raises(workflow.NondeterminismError):
+        await replayer.replay_workflow(_history("happy_path_h20"))
