@@ -48,6 +48,7 @@ _bearer = HTTPBearer(auto_error=False, description="exportflow token create --us
 
 
 async def current_user(
+    request: Request,
     state: StateDep,
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Actor:
@@ -55,8 +56,13 @@ async def current_user(
     # One indexed read, done on the loop like the routes' reads: cheaper than a thread hop.
     if creds is None or creds.scheme.lower() != "bearer":
         raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
-    with state.read_session() as session:
-        actor = auth_repo.resolve_token(session, token=creds.credentials)
+    key = auth_repo.hash_token(creds.credentials)
+    actor = state.actors.get(key) if request.method == "GET" else None
+    if actor is None:
+        with state.read_session() as session:
+            actor = auth_repo.resolve_token(session, token=creds.credentials)
+        if actor is not None:
+            state.actors.put(key, actor)
     if actor is None:
         raise HTTPException(401, "invalid or revoked token", headers={"WWW-Authenticate": "Bearer"})
     return actor

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import exists, func, or_, update
+from sqlalchemy import Engine, bindparam, exists, func, or_, update
+from sqlalchemy import select as core_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
@@ -278,6 +280,36 @@ def tasks_for_role(session: Session, *, role: str, limit: int) -> list[OrderRow]
         .limit(limit)
     )
     return list(session.exec(stmt).all())
+
+
+_BY_ID = core_select(OrderRow.__table__).where(  # type: ignore[attr-defined]
+    col(OrderRow.id) == bindparam("order_id")
+)
+
+
+class ViewCache(Protocol):
+    """Where rendered views are kept between lookups."""
+
+    def get(self, key: Hashable) -> tuple[object, bytes] | None: ...
+
+    def put(self, key: Hashable, value: tuple[object, bytes]) -> None: ...
+
+
+def rendered_view(engine: Engine, order_id: str, cache: ViewCache) -> bytes | None:
+    """The order view as JSON bytes; rendered again only when the order changed."""
+    # The status lookup is the hottest path: one Core read, no ORM session, and the pydantic
+    # rendering reused while (seq, hold, retention) are unchanged.
+    with engine.connect() as conn:
+        found = conn.execute(_BY_ID, {"order_id": order_id}).mappings().first()
+    if found is None:
+        return None
+    version = (found["seq"], found["legal_hold"], found["retention_until"], found["updated_at"])
+    hit = cache.get(order_id)
+    if hit is not None and hit[0] == version:
+        return hit[1]
+    body = to_view(OrderRow.model_validate(dict(found))).model_dump_json().encode()
+    cache.put(order_id, (version, body))
+    return body
 
 
 def to_view(row: OrderRow) -> OrderView:

@@ -111,12 +111,12 @@ async def _start_or_leave_for_outbox(state: AppState, row: OrderRow) -> None:
 
 
 @router.get("/orders/{order_id}", response_model=OrderView)
-async def get_order(order_id: str, _: AnyRole, session: SessionDep) -> OrderView:
+async def get_order(order_id: str, _: AnyRole, state: StateDep) -> Response:
     """An order's state, what it waits for, determination, screening, license and totals."""
-    row = orders_repo.get_order(session, order_id)
-    if row is None:
+    body = orders_repo.rendered_view(state.engine, order_id, state.views)
+    if body is None:
         raise HTTPException(404, f"no order {order_id}")
-    return orders_repo.to_view(row)
+    return Response(body, media_type="application/json")
 
 
 @router.get("/orders", response_model=OrderPage)
