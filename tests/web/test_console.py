@@ -237,6 +237,10 @@ async def test_licenses_show_what_is_used_and_left_and_their_orders(
         detail = await vic.get(f"/licenses/{number}")
         assert detail.status_code == 200
         assert f'href="/orders/{oid}"' in detail.text
+        title = detail.text.split("<title>")[1].split("</title>")[0]
+        assert title.startswith(f"License {number}")
+        assert "<section" not in title
+        assert detail.text.count(">Ledger</h2>") == 1
         assert (await vic.get("/licenses/NOPE")).status_code == 404
 
 
