@@ -86,3 +86,16 @@ def require(*roles: Role) -> Callable[[Actor], Coroutine[Any, Any, Actor]]:
 SalesOps = Annotated[Actor, Depends(require(Role.SALES_OPS))]
 Compliance = Annotated[Actor, Depends(require(Role.COMPLIANCE))]
 AnyRole = Annotated[Actor, Depends(require(Role.SALES_OPS, Role.COMPLIANCE, Role.VIEWER))]
+
+
+async def reader(
+    request: Request, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Actor:
+    """Any role, for the hot status lookup: the same checks as AnyRole in one dependency."""
+    user = await current_user(request, request.app.state.exportflow, creds)
+    if not user.roles:
+        raise HTTPException(403, f"this needs a role; {user.user} has none")
+    return user
+
+
+Reader = Annotated[Actor, Depends(reader)]

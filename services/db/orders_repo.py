@@ -295,18 +295,39 @@ class ViewCache(Protocol):
     def put(self, key: Hashable, value: tuple[object, bytes]) -> None: ...
 
 
+def _version(engine: Engine, order_id: str) -> tuple[object, ...] | None:
+    mark = "?" if engine.dialect.paramstyle == "qmark" else "%s"
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.execute(
+            # Only the driver's placeholder is formatted in; the id itself is bound.
+            f"SELECT seq, legal_hold, retention_until, updated_at FROM orders WHERE id = {mark}",
+            (order_id,),
+        )
+        found = cursor.fetchone()
+        cursor.close()
+        raw.commit()  # end the read transaction PostgreSQL opened (a no-op on SQLite)
+    finally:
+        raw.close()
+    return tuple(found) if found is not None else None
+
+
 def rendered_view(engine: Engine, order_id: str, cache: ViewCache) -> bytes | None:
     """The order view as JSON bytes; rendered again only when the order changed."""
-    # The status lookup is the hottest path: one Core read, no ORM session, and the pydantic
-    # rendering reused while (seq, hold, retention) are unchanged.
+    # The status lookup is the hottest path: the version columns through the driver itself
+    # (no SQLAlchemy statement machinery), and the pydantic rendering reused while they are
+    # unchanged; only a changed or new order pays for one Core read and a render.
+    version = _version(engine, order_id)
+    if version is None:
+        return None
+    hit = cache.get(order_id)
+    if hit is not None and hit[0] == version:
+        return hit[1]
     with engine.connect() as conn:
         found = conn.execute(_BY_ID, {"order_id": order_id}).mappings().first()
     if found is None:
         return None
-    version = (found["seq"], found["legal_hold"], found["retention_until"], found["updated_at"])
-    hit = cache.get(order_id)
-    if hit is not None and hit[0] == version:
-        return hit[1]
     body = to_view(OrderRow.model_validate(dict(found))).model_dump_json().encode()
     cache.put(order_id, (version, body))
     return body

@@ -8,13 +8,13 @@ import logging
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Header, HTTPException, Query, Response
+from fastapi import APIRouter, Header, HTTPException, Query, Request, Response
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 from temporalio.service import RPCError
 
 from schemas.orders import BookOrderRequest, EventPage, OrderPage, OrderState, OrderView
-from services.api.deps import AnyRole, SalesOps, SessionDep, StateDep
+from services.api.deps import AnyRole, Reader, SalesOps, SessionDep, StateDep
 from services.api.errors import ServiceUnavailable, invalid
 from services.api.state import AppState
 from services.db import orders_repo
@@ -111,8 +111,9 @@ async def _start_or_leave_for_outbox(state: AppState, row: OrderRow) -> None:
 
 
 @router.get("/orders/{order_id}", response_model=OrderView)
-async def get_order(order_id: str, _: AnyRole, state: StateDep) -> Response:
+async def get_order(order_id: str, _: Reader, request: Request) -> Response:
     """An order's state, what it waits for, determination, screening, license and totals."""
+    state: AppState = request.app.state.exportflow
     body = orders_repo.rendered_view(state.engine, order_id, state.views)
     if body is None:
         raise HTTPException(404, f"no order {order_id}")
