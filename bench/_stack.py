@@ -21,6 +21,8 @@ from pathlib import Path
 
 import httpx
 
+from services.dev import dev_server_command
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -98,35 +100,14 @@ class Proc:
             self.popen.wait()
 
 
-def temporal_command(db_file: Path, port: int) -> list[str]:
-    """The dev server as `exportflow dev` runs it: persisted, WAL, no poll throttle."""
-    return [
-        tool("temporal"),
-        "server",
-        "start-dev",
-        "--db-filename",
-        str(db_file),
-        "--ip",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--headless",
-        "--log-level",
-        "error",
-        "--sqlite-pragma",
-        "journal_mode=WAL",
-        "--sqlite-pragma",
-        "synchronous=OFF",
-        "--dynamic-config-value",
-        "history.transferProcessorMaxPollRPS=1000",
-    ]
-
-
 @contextlib.contextmanager
 def temporal_dev(workdir: Path) -> Iterator[tuple[str, Proc]]:
     """A persisted dev server on a free port; yields (address, process)."""
     port = free_port()
-    proc = Proc(temporal_command(workdir / "temporal.db", port), workdir / "temporal.log")
+    proc = Proc(
+        dev_server_command(workdir / "temporal.db", port, log_level="error"),
+        workdir / "temporal.log",
+    )
     try:
         wait_port(port)
         yield f"127.0.0.1:{port}", proc

@@ -44,32 +44,34 @@ def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
     return False
 
 
-def temporal_command(opts: DevOptions) -> list[str]:
-    """The dev server, persisted; WAL + synchronous=OFF survive a process kill (not an OS crash)."""
+def dev_server_command(
+    db_file: Path, port: int, *, ui_port: int | None = None, log_level: str = "warn"
+) -> list[str]:
+    """The persisted dev server; WAL + synchronous=OFF survive a process kill (not an OS crash).
+
+    `ui_port=None` runs it headless (benchmarks and fault tests start it the same way).
+    """
     binary = shutil.which("temporal") or str(Path(sys.executable).parent / "temporal")
+    ui = ["--ui-port", str(ui_port), "--ui-disable-news-fetch"] if ui_port else ["--headless"]
     return [
-        binary,
-        "server",
-        "start-dev",
-        "--db-filename",
-        str(opts.data_dir / "temporal.db"),
-        "--ip",
-        "127.0.0.1",
-        "--port",
-        str(opts.temporal_port),
-        "--ui-port",
-        str(opts.ui_port),
-        "--ui-disable-news-fetch",
-        "--log-level",
-        "warn",
-        "--sqlite-pragma",
-        "journal_mode=WAL",
-        "--sqlite-pragma",
-        "synchronous=OFF",
+        binary, "server", "start-dev",
+        "--db-filename", str(db_file),
+        "--ip", "127.0.0.1",
+        "--port", str(port),
+        *ui,
+        "--log-level", log_level,
+        "--sqlite-pragma", "journal_mode=WAL",
+        "--sqlite-pragma", "synchronous=OFF",
         # The default poll throttle adds ~200 ms to every idle workflow step.
-        "--dynamic-config-value",
-        "history.transferProcessorMaxPollRPS=1000",
-    ]
+        "--dynamic-config-value", "history.transferProcessorMaxPollRPS=1000",
+    ]  # fmt: skip
+
+
+def temporal_command(opts: DevOptions) -> list[str]:
+    """The dev server of `exportflow dev`, with its web UI."""
+    return dev_server_command(
+        opts.data_dir / "temporal.db", opts.temporal_port, ui_port=opts.ui_port
+    )
 
 
 def settings_for(opts: DevOptions) -> Settings:

@@ -9,7 +9,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from tests.conftest import tool
+from services.dev import dev_server_command
 from tests.e2e.procs import free_port
 
 
@@ -29,26 +29,7 @@ class DevServer:
 
     def start(self, timeout: float = 60) -> None:
         """Start (or restart) it and wait until it accepts connections."""
-        args = [
-            tool("temporal"),
-            "server",
-            "start-dev",
-            "--db-filename",
-            str(self.db_file),
-            "--ip",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--headless",
-            "--log-level",
-            "error",
-            "--sqlite-pragma",
-            "journal_mode=WAL",
-            "--sqlite-pragma",
-            "synchronous=OFF",
-            "--dynamic-config-value",
-            "history.transferProcessorMaxPollRPS=1000",
-        ]
+        args = dev_server_command(self.db_file, self.port, log_level="error")
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
