@@ -28,6 +28,13 @@ class OrderPolicy(BaseModel):
     four_eyes_threshold: Decimal = Decimal("10000000")
 
 
+# Behaviour changes that would break the replay of running orders are gated on the revision an
+# order started under (carried in its input), not on `workflow.patched()`: no marker and no
+# search-attribute upsert per order. Revisions: 1 the first; 2 a clean re-screening before
+# shipment is recorded in the SHIPPED event instead of an event of its own.
+WORKFLOW_REVISION = 2
+
+
 class OrderInput(BaseModel):
     """Start input of the order workflow."""
 
@@ -36,6 +43,8 @@ class OrderInput(BaseModel):
     booked_at: datetime
     booking: BookOrderRequest
     policy: OrderPolicy = OrderPolicy()
+    # Absent from inputs written before revisions existed: those orders run as revision 1.
+    revision: int = 1
 
 
 class RecheckRequest(BaseModel):

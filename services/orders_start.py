@@ -12,7 +12,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from schemas.orders import BookOrderRequest
-from schemas.workflow_io import OrderInput, OrderPolicy
+from schemas.workflow_io import WORKFLOW_REVISION, OrderInput, OrderPolicy
 from services.config import Settings, get_settings
 from services.db import orders_repo
 from services.db.engine import SessionFactory
@@ -41,6 +41,7 @@ def order_input(row: OrderRow, policy: OrderPolicy | None = None) -> OrderInput:
         booked_at=utc(row.created_at),
         booking=BookOrderRequest.model_validate(row.booking),
         policy=policy or policy_of(get_settings()),
+        revision=WORKFLOW_REVISION,
     )
 
 

@@ -8,7 +8,9 @@ updates may have passed validation at once.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
+from datetime import datetime
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
@@ -49,6 +51,15 @@ with workflow.unsafe.imports_passed_through():
 S = OrderState
 
 
+def _new_hit_refusal() -> ApplicationError:
+    return ApplicationError(
+        "ship refused: re-screening found a new potential match; the order is back in "
+        "SCREENING_REVIEW",
+        type=rules.RefusalKind.CONFLICT,
+        non_retryable=True,
+    )
+
+
 @workflow.defn
 class OrderWorkflow(ScreeningReview):
     """One export order, durable for as long as the license decision takes."""
@@ -82,6 +93,33 @@ class OrderWorkflow(ScreeningReview):
         )
 
     async def _serve_until_terminal(self) -> None:
+        if self._input.revision < 2:
+            await self._serve_until_terminal_v1()
+            return
+        # One deadline timer at a time, replaced only when a deadline comes *earlier*: a later
+        # one is picked up when the running timer fires. Most steps then start no timer and
+        # cancel none (revision 2; a timer per state change before).
+        timer: asyncio.Task[None] | None = None
+        timer_at: datetime | None = None
+        while self._status.state not in TERMINAL_STATES:
+            deadline = self._next_deadline()
+            running = timer is not None and not timer.done()
+            if deadline is not None and (not running or (timer_at and deadline < timer_at)):
+                if timer is not None:
+                    timer.cancel()
+                wait = max((deadline - workflow.now()).total_seconds(), 1.0)
+                timer, timer_at = asyncio.create_task(workflow.sleep(wait)), deadline
+            await workflow.wait_condition(self._woken_or_fired(self._changes, timer))
+            if timer is not None and timer.done():
+                timer, timer_at = None, None
+                async with self._lock:
+                    await self._on_deadline()  # does nothing if the deadline moved later
+                continue
+            await self._take_recheck()
+        if timer is not None and not timer.done():
+            timer.cancel()
+
+    async def _serve_until_terminal_v1(self) -> None:
         while self._status.state not in TERMINAL_STATES:
             deadline = self._next_deadline()
             timeout = None
@@ -93,10 +131,17 @@ class OrderWorkflow(ScreeningReview):
                 async with self._lock:
                     await self._on_deadline()
                 continue
-            if self._recheck is not None:
-                req, self._recheck = self._recheck, None
-                async with self._lock:
-                    await self._do_recheck(req)
+            await self._take_recheck()
+
+    async def _take_recheck(self) -> None:
+        if self._recheck is not None:
+            req, self._recheck = self._recheck, None
+            async with self._lock:
+                await self._do_recheck(req)
+
+    def _woken_or_fired(self, seen: int, timer: asyncio.Task[None] | None) -> Callable[[], bool]:
+        woken = self._woken(seen)
+        return lambda: woken() or (timer is not None and timer.done())
 
     def _woken(self, seen: int) -> Callable[[], bool]:
         """True once something changed the order or a recheck arrived."""
@@ -278,13 +323,11 @@ class OrderWorkflow(ScreeningReview):
         """Sales ops: re-screen, check obligations, then ship under the export filing."""
         async with self._lock:
             self._check(Action.SHIP, cmd)
-            if await self._apply_rescreen(await self._screen(), "rescreen-before-ship"):
-                raise ApplicationError(
-                    "ship refused: re-screening found a new potential match; the order is "
-                    "back in SCREENING_REVIEW",
-                    type=rules.RefusalKind.CONFLICT,
-                    non_retryable=True,
-                )
+            shipped_data: dict[str, object] = {"itn": cmd.itn}
+            if self._input.revision >= 2:  # see WORKFLOW_REVISION
+                shipped_data["rescreen"] = await self._rescreen_before_ship()
+            elif await self._apply_rescreen(await self._screen(), "rescreen-before-ship"):
+                raise _new_hit_refusal()
             license = self._status.license
             check = await lookup(
                 OrderActivities.ship_check,
@@ -314,8 +357,23 @@ class OrderWorkflow(ScreeningReview):
                 shipped_at=workflow.now(),
                 shipped_by=cmd.actor.user,
             )
-            await self._move(S.SHIPPED, cmd.actor.user, Action.SHIP, None, {"itn": cmd.itn})
+            await self._move(S.SHIPPED, cmd.actor.user, Action.SHIP, None, shipped_data)
         return self._status
+
+    async def _rescreen_before_ship(self) -> dict[str, object]:
+        """Screen again; a new open hit moves the order to SCREENING_REVIEW and refuses ship.
+
+        Nothing new: the result goes into the SHIPPED event's data (one event, one write).
+        """
+        fresh = await self._screen()
+        open_ids = self._merge_rescreen(fresh)
+        data: dict[str, object] = {"snapshot_id": fresh.snapshot_id, "open_hits": open_ids}
+        if open_ids:
+            self._status.approvals = []
+            reason = "new screening hit"
+            await self._move(S.SCREENING_REVIEW, SYSTEM, "rescreen-before-ship", reason, data)
+            raise _new_hit_refusal()
+        return data
 
     @ship.validator
     def _v_ship(self, cmd: ShipCommand) -> None:

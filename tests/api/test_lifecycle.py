@@ -32,6 +32,7 @@ async def test_h20_order_goes_from_booking_to_delivery(api: ApiHarness) -> None:
     ship = {"carrier": "DHL", "tracking_number": "JD0001", "itn": "X20261128000001"}
     r = await api.act(oid, "ship", "alice", ship)
     assert r.status_code == 200, r.text
+    snapshot = r.json()["screening"]["snapshot_id"]
     assert r.json()["shipment"]["itn"] == "X20261128000001"
     r = await api.act(oid, "deliver", "alice")
     assert r.status_code == 200, r.text
@@ -48,12 +49,14 @@ async def test_h20_order_goes_from_booking_to_delivery(api: ApiHarness) -> None:
         (2, "screened", "SCREENING", "COMPLIANCE_REVIEW", "system"),
         (3, "approve", "COMPLIANCE_REVIEW", "AWAITING_LICENSE", "bob"),
         (4, "record-license", "AWAITING_LICENSE", "READY_TO_SHIP", "carol"),
-        # Every party is screened again just before the goods leave.
-        (5, "rescreen-before-ship", "READY_TO_SHIP", "READY_TO_SHIP", "system"),
-        (6, "ship", "READY_TO_SHIP", "SHIPPED", "alice"),
-        (7, "deliver", "SHIPPED", "DELIVERED", "alice"),
+        (5, "ship", "READY_TO_SHIP", "SHIPPED", "alice"),
+        (6, "deliver", "SHIPPED", "DELIVERED", "alice"),
     ]
     assert events["items"][3]["reason"] == "end-use statement on file"
+    # Every party was screened again just before the goods left; the ship event says so.
+    rescreen = events["items"][5]["data"]["rescreen"]
+    assert rescreen["open_hits"] == []
+    assert rescreen["snapshot_id"] == snapshot
 
 
 async def test_rtx_pro_needs_no_license_and_skips_compliance(api: ApiHarness) -> None:

@@ -7,6 +7,7 @@ reordered without `workflow.patched()`) fails here. Histories are recorded by
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -24,8 +25,13 @@ pytestmark = pytest.mark.faults
 PATHS = sorted(lifecycle_paths())
 
 
-def _history(name: str) -> WorkflowHistory:
-    path = HISTORIES / f"{name}.json"
+# Recorded under workflow revision 1 (schemas.workflow_io.WORKFLOW_REVISION): orders running
+# then must still replay (their clean pre-ship re-screening had an event of its own).
+BEFORE_PATCH = HISTORIES / "before-rescreen-in-ship-event"
+
+
+def _history(name: str, folder: Path = HISTORIES) -> WorkflowHistory:
+    path = folder / f"{name}.json"
     return WorkflowHistory.from_json(f"replay-{name}", path.read_text())
 
 
@@ -39,6 +45,27 @@ async def test_saved_history_replays_against_the_current_workflow(name: str) -> 
     replayer = Replayer(workflows=[OrderWorkflow], data_converter=pydantic_data_converter)
     result = await replayer.replay_workflow(_history(name))
     assert result.replay_failure is None
+
+
+@pytest.mark.parametrize("name", PATHS)
+async def test_history_of_revision_1_still_replays(name: str) -> None:
+    replayer = Replayer(workflows=[OrderWorkflow], data_converter=pydantic_data_converter)
+    result = await replayer.replay_workflow(_history(name, BEFORE_PATCH))
+    assert result.replay_failure is None
+
+
+def test_the_pre_patch_happy_path_takes_the_old_branch() -> None:
+    # Guards the point of the test above: the old history has the extra transition activity
+    # of the separate re-screening event, and neither needs a patch marker.
+    def kinds(folder: Path) -> list[str]:
+        events = json.loads((folder / "happy_path_h20.json").read_text())["events"]
+        return [e["eventType"] for e in events]
+
+    old, new = kinds(BEFORE_PATCH), kinds(HISTORIES)
+    assert "EVENT_TYPE_MARKER_RECORDED" not in old
+    assert "EVENT_TYPE_MARKER_RECORDED" not in new
+    scheduled = "EVENT_TYPE_ACTIVITY_TASK_SCHEDULED"
+    assert (old.count(scheduled), new.count(scheduled)) == (13, 12)
 
 
 async def test_an_incompatible_change_fails_replay() -> None:

@@ -6,6 +6,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -50,9 +51,9 @@ async def skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     await env.shutdown()
 
 
-@pytest.fixture
-async def running(
-    skipping_env: WorkflowEnvironment, tmp_path: Path
+@asynccontextmanager
+async def _served(
+    env: WorkflowEnvironment, tmp_path: Path
 ) -> AsyncIterator[tuple[Client, Settings]]:
     url = f"sqlite:///{tmp_path / 'exportflow.db'}"
     upgrade(url)
@@ -63,9 +64,31 @@ async def running(
     )
     engine = make_engine(url)
     with ThreadPoolExecutor(max_workers=8) as pool:
-        async with build_worker(skipping_env.client, settings, engine, pool):
-            yield skipping_env.client, settings
+        async with build_worker(env.client, settings, engine, pool):
+            yield env.client, settings
     engine.dispose()
+
+
+@pytest.fixture
+async def running(
+    skipping_env: WorkflowEnvironment, tmp_path: Path
+) -> AsyncIterator[tuple[Client, Settings]]:
+    async with _served(skipping_env, tmp_path) as served:
+        yield served
+
+
+@pytest.fixture
+async def alone(tmp_path: Path) -> AsyncIterator[tuple[Client, WorkflowEnvironment, Settings]]:
+    """A time-skipping server of the test's own: no other test's orders wake up in its skips."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=tool("temporal-test-server"),
+        data_converter=pydantic_data_converter,
+    )
+    try:
+        async with _served(env, tmp_path) as (client, settings):
+            yield client, env, settings
+    finally:
+        await env.shutdown()
 
 
 async def _book(client: Client, settings: Settings) -> WorkflowHandle[OrderWorkflow, object]:
@@ -202,3 +225,30 @@ async def test_an_overdue_review_escalates_once_and_a_returned_license_restarts_
     engine.dispose()
     assert row is not None
     assert row.due_at is not None
+
+
+async def test_a_deadline_moved_later_fires_at_the_later_time_only(
+    alone: tuple[Client, WorkflowEnvironment, Settings],
+) -> None:
+    # Approved well within the 2-business-day review deadline: the review timer still runs
+    # (revision 2 keeps it), fires on day 2-4 with nothing due, and re-arms for the 90 days.
+    client, skipping_env, settings = alone
+    handle = await _book(client, settings)
+    status = await handle.execute_update(OrderWorkflow.approve, NoteCommand(actor=BOB))
+    assert status.state is OrderState.AWAITING_LICENSE
+
+    await skipping_env.sleep(timedelta(days=30))
+    status = await handle.query(OrderWorkflow.status)
+    assert status.overdue is False  # the review timer fired, but nothing was due
+
+    await skipping_env.sleep(timedelta(days=62))  # past the 90-day license deadline
+    status = await handle.query(OrderWorkflow.status)
+    assert status.state is OrderState.AWAITING_LICENSE
+    assert status.overdue is True
+    engine = make_engine(settings.database_url)
+    with session_factory(engine)() as session:
+        events = orders_repo.list_events(session, order_id=handle.id.removeprefix("order-"))
+    engine.dispose()
+    escalations = [e for e in events if e.action == "escalate"]
+    assert len(escalations) == 1
+    assert escalations[0].from_state == OrderState.AWAITING_LICENSE.value
