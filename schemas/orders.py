@@ -185,6 +185,9 @@ class OrderView(BaseModel):
     """The order as the API returns it."""
 
     id: str
+    seq: int = Field(
+        default=0, description="Changes so far; `GET .../watch?after_seq=` waits for the next"
+    )
     external_ref: str | None
     state: OrderState
     held_from: OrderState | None

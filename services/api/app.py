@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from services import web
-from services.api import errors, metrics
+from services.api import errors, fastpath, metrics
 from services.api.routers import (
     actions,
     health,
@@ -19,6 +19,7 @@ from services.api.routers import (
     records,
     screening,
     tasks,
+    watch,
 )
 from services.api.state import AppState
 from services.config import Settings, get_settings
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api_routers = (
         imports.router,
         orders.router,
+        watch.router,
         actions.router,
         licenses.router,
         tasks.router,
@@ -68,4 +70,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(health.router, prefix="/api/v1")
     web.install(app)  # the console at `/`, after the API so its paths cannot shadow any
+    # Last, so it is the outermost middleware: a successful status lookup skips the rest.
+    fastpath.install(app)
     return app

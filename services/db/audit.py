@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Connection
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from services.db.models import OrderEventRow, OrderRow
@@ -63,16 +65,14 @@ def hash_of_row(prev_hash: str, row: OrderEventRow) -> str:
     )
 
 
-def previous_hash(session: Session, *, order_id: str, seq: int) -> str:
+def previous_hash(conn: Connection, *, order_id: str, seq: int) -> str:
     """The hash of the event before `seq` ("" for the first)."""
     if seq == 0:
         return ""
-    prev = session.exec(
-        select(OrderEventRow.hash).where(
-            OrderEventRow.order_id == order_id, OrderEventRow.seq == seq - 1
-        )
-    ).first()
-    return prev or ""
+    events = OrderEventRow.__table__  # type: ignore[attr-defined]
+    stmt = core_select(events.c.hash).where(events.c.order_id == order_id, events.c.seq == seq - 1)
+    prev = conn.execute(stmt).scalar()
+    return str(prev) if prev else ""
 
 
 @dataclass(frozen=True)

@@ -132,6 +132,10 @@ def _insert_ignore(session: Session) -> Any:
     return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
+_EVENTS = OrderEventRow.__table__  # type: ignore[attr-defined]
+_ORDERS = OrderRow.__table__  # type: ignore[attr-defined]
+
+
 def record_transition(session: Session, rec: TransitionRecord) -> bool:
     """Append the event and move the read model forward; a replay of the same seq is a no-op."""
     values = rec.model_dump(mode="json", include={"order_id", "seq", "actor", "action", "reason"})
@@ -141,18 +145,18 @@ def record_transition(session: Session, rec: TransitionRecord) -> bool:
         "to_state": rec.to_state.value,
         "data": rec.data,
     }
-    prev = audit.previous_hash(session, order_id=rec.order_id, seq=rec.seq)
+    # The worker's write per step: Core statements on the session's connection (inside its
+    # transaction), without the ORM's per-statement bookkeeping.
+    conn = session.connection()
+    prev = audit.previous_hash(conn, order_id=rec.order_id, seq=rec.seq)
     values |= {"prev_hash": prev, "hash": audit.event_hash(prev, **values)}
     insert = _insert_ignore(session)
-    stmt = (
-        insert(OrderEventRow)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["order_id", "seq"])
-    )
-    inserted = int(session.execute(stmt).rowcount) == 1  # type: ignore[attr-defined]
-    session.execute(
-        update(OrderRow)
-        .where(col(OrderRow.id) == rec.order_id, col(OrderRow.seq) < rec.seq)
+    stmt = insert(_EVENTS).values(**values)
+    stmt = stmt.on_conflict_do_nothing(index_elements=["order_id", "seq"])
+    inserted = int(conn.execute(stmt).rowcount) == 1
+    conn.execute(
+        _ORDERS.update()
+        .where(_ORDERS.c.id == rec.order_id, _ORDERS.c.seq < rec.seq)
         .values(**_read_model_values(rec))
     )
     return inserted
@@ -313,6 +317,13 @@ def _version(engine: Engine, order_id: str) -> tuple[object, ...] | None:
     return tuple(found) if found is not None else None
 
 
+def seqs_of(engine: Engine, order_ids: list[str]) -> dict[str, int]:
+    """Each existing order's `seq` (how many changes it has had)."""
+    stmt = core_select(col(OrderRow.id), col(OrderRow.seq)).where(col(OrderRow.id).in_(order_ids))
+    with engine.connect() as conn:
+        return {str(row.id): int(row.seq) for row in conn.execute(stmt)}
+
+
 def rendered_view(engine: Engine, order_id: str, cache: ViewCache) -> bytes | None:
     """The order view as JSON bytes; rendered again only when the order changed."""
     # The status lookup is the hottest path: the version columns through the driver itself
@@ -339,6 +350,7 @@ def to_view(row: OrderRow) -> OrderView:
     status = OrderStatus.model_validate(row.status)
     return OrderView(
         id=row.id,
+        seq=row.seq,
         external_ref=row.external_ref,
         state=OrderState(row.state),
         held_from=status.held_from,

@@ -104,10 +104,8 @@ async def _start_or_leave_for_outbox(state: AppState, row: OrderRow) -> None:
         )
     except (ServiceUnavailable, RPCError) as exc:
         log.warning("order %s booked; workflow start deferred: %s", row.id, exc)
-        return
-    with state.write_session() as session:
-        orders_repo.mark_workflow_started(session, order_id=row.id)
-        session.commit()
+    # Started: the workflow's first transition marks the row (`workflow_started`), so the
+    # booking costs one write. Until then the sweeper's start is a no-op (same workflow id).
 
 
 @router.get("/orders/{order_id}", response_model=OrderView)

@@ -1,0 +1,53 @@
+"""Waiting for an order's next change: a long poll instead of a client polling loop."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request, Response
+
+from schemas.orders import OrderView
+from services.api.deps import Reader
+from services.api.state import AppState
+from services.api.watch import OrderWatcher
+from services.db import orders_repo
+
+router = APIRouter(tags=["orders"])
+
+MAX_WAIT_SECONDS = 30.0
+
+
+def _watcher(request: Request, state: AppState) -> OrderWatcher:
+    watcher: OrderWatcher | None = getattr(request.app.state, "order_watcher", None)
+    if watcher is None:
+        watcher = OrderWatcher(state.engine)
+        request.app.state.order_watcher = watcher
+    return watcher
+
+
+@router.get("/orders/{order_id}/watch", response_model=OrderView)
+async def watch_order(
+    order_id: str,
+    _: Reader,
+    request: Request,
+    after_seq: Annotated[
+        int, Query(ge=-1, le=2**31, description="answer once the order's `seq` exceeds this")
+    ],
+    timeout: Annotated[
+        float, Query(gt=0, le=MAX_WAIT_SECONDS, description="seconds to wait at most")
+    ] = 20.0,
+) -> Response:
+    """The order as soon as it changes after `after_seq`, or as it is when `timeout` ends.
+
+    Compare the answer's `seq` with `after_seq` to tell a change from a timeout.
+    """
+    state: AppState = request.app.state.exportflow
+    seq = orders_repo.seqs_of(state.engine, [order_id]).get(order_id)
+    if seq is None:
+        raise HTTPException(404, f"no order {order_id}")
+    if seq <= after_seq:
+        await _watcher(request, state).wait(order_id, after_seq, timeout)
+    body = orders_repo.rendered_view(state.engine, order_id, state.views)
+    if body is None:
+        raise HTTPException(404, f"no order {order_id}")
+    return Response(body, media_type="application/json")
