@@ -20,6 +20,7 @@ from importlib import resources
 from pathlib import Path
 
 import httpx
+import psutil
 
 from services.dev import dev_server_command
 
@@ -98,6 +99,21 @@ class Proc:
         except subprocess.TimeoutExpired:
             self.popen.kill()
             self.popen.wait()
+
+
+def wait_idle(pids: list[int], busy: float = 15.0, timeout: float = 60.0) -> float:
+    """Wait until these processes use < `busy` % of a core together; seconds waited."""
+    # Booking returns before the workflows have run, and a finished batch leaves Temporal
+    # work behind for a few seconds: measuring the next thing then would measure that too.
+    watched = [psutil.Process(pid) for pid in pids]
+    began = time.perf_counter()
+    for p in watched:
+        p.cpu_percent(None)
+    while time.perf_counter() - began < timeout:
+        time.sleep(1)
+        if sum(p.cpu_percent(None) for p in watched) < busy:
+            break
+    return round(time.perf_counter() - began, 1)
 
 
 @contextlib.contextmanager

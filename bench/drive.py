@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import statistics
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+import aiohttp
 import httpx
 
-POLL = 0.1  # how often a client looks whether screening is done
+WAIT_LIMIT = 300  # seconds an order may take to reach the state a client waits for
 
 
 def booking(sku: str = "H20", quantity: int = 10) -> dict[str, Any]:
@@ -40,29 +43,74 @@ def license_body(quantity: int = 10) -> dict[str, Any]:
 SHIP = {"carrier": "DHL", "tracking_number": "BENCH1", "itn": "X20261128000001"}
 
 
+@dataclass(frozen=True)
+class Reply:
+    """Status and body of one answer, whichever HTTP client fetched it."""
+
+    status_code: int
+    content: bytes
+
+    @property
+    def text(self) -> str:
+        """The body as text."""
+        return self.content.decode()
+
+    def json(self) -> Any:
+        """The body as JSON."""
+        return json.loads(self.content)
+
+    def raise_for_status(self) -> None:
+        """Raise unless the answer is a success."""
+        if self.status_code >= 400:
+            raise RuntimeError(f"HTTP {self.status_code}: {self.text[:500]}")
+
+
+def client_session(base_url: str, connections: int) -> aiohttp.ClientSession:
+    """The load generator's client: aiohttp spends a fraction of httpx's CPU per request,
+    which matters when the generator shares two cores with the system it measures."""
+    connector = aiohttp.TCPConnector(limit=connections)
+    timeout = aiohttp.ClientTimeout(total=120)
+    return aiohttp.ClientSession(base_url, connector=connector, timeout=timeout)
+
+
+_BROKEN = (httpx.ReadError, httpx.RemoteProtocolError, httpx.ConnectError)
+
+
 class Driver:
     """An HTTP client of one exportflow API with tokens for alice (sales), bob (compliance)."""
 
-    def __init__(self, http: httpx.AsyncClient, tokens: dict[str, str]) -> None:
+    def __init__(
+        self, http: httpx.AsyncClient | aiohttp.ClientSession, tokens: dict[str, str]
+    ) -> None:
         self.http = http
         self.tokens = tokens
         self.retried = 0
+        self.requests = 0
 
     def auth(self, user: str) -> dict[str, str]:
         """Headers for `user`."""
         return {"Authorization": f"Bearer {self.tokens[user]}"}
 
-    async def send(self, method: str, url: str, user: str, **kw: Any) -> httpx.Response:
+    async def send(self, method: str, url: str, user: str, **kw: Any) -> Reply:
         """One request; a connection the server closed under us (keep-alive race) is retried."""
         headers = self.auth(user) | kw.pop("headers", {})
         for attempt in range(3):
+            self.requests += 1
             try:
-                return await self.http.request(method, url, headers=headers, **kw)
-            except (httpx.ReadError, httpx.RemoteProtocolError, httpx.ConnectError):
+                return await self._request(method, url, headers, **kw)
+            except (*_BROKEN, aiohttp.ClientConnectionError):
                 if attempt == 2:
                     raise
                 self.retried += 1
         raise AssertionError("unreachable")
+
+    async def _request(self, method: str, url: str, headers: dict[str, str], **kw: Any) -> Reply:
+        if isinstance(self.http, httpx.AsyncClient):
+            r = await self.http.request(method, url, headers=headers, **kw)
+            return Reply(r.status_code, r.content)
+        params = {k: str(v) for k, v in kw.pop("params", {}).items()}
+        async with self.http.request(method, url, headers=headers, params=params, **kw) as r:
+            return Reply(r.status, await r.read())
 
     async def book(self, body: dict[str, Any] | None = None) -> str:
         """Book an order; its id. The Idempotency-Key makes a retried booking safe."""
@@ -71,14 +119,17 @@ class Driver:
         r.raise_for_status()
         return str(r.json()["id"])
 
-    async def wait_state(self, oid: str, state: str, timeout: float = 300) -> None:
-        """Poll the status lookup until the order is in `state`."""
-        deadline = time.monotonic() + timeout
+    async def wait_state(self, oid: str, state: str, after_seq: int = -1) -> None:
+        """Wait until the order is in `state`: long polls on its watch endpoint."""
+        deadline = time.monotonic() + WAIT_LIMIT
         while time.monotonic() < deadline:
-            r = await self.send("GET", f"/api/v1/orders/{oid}", "alice")
-            if r.json()["state"] == state:
+            params = {"after_seq": after_seq, "timeout": 20}
+            r = await self.send("GET", f"/api/v1/orders/{oid}/watch", "alice", params=params)
+            r.raise_for_status()
+            view = r.json()
+            if view["state"] == state:
                 return
-            await asyncio.sleep(POLL)
+            after_seq = view["seq"]
         raise TimeoutError(f"{oid} never reached {state}")
 
     async def act(self, oid: str, action: str, user: str, body: Any = None) -> None:
@@ -93,7 +144,7 @@ class Driver:
     async def to_license_wait(self) -> str:
         """Book an order and approve it: it then waits for BIS's license decision."""
         oid = await self.book()
-        await self.wait_state(oid, "COMPLIANCE_REVIEW")
+        await self.wait_state(oid, "COMPLIANCE_REVIEW", after_seq=0)
         await self.act(oid, "approve", "bob", {"note": "bench"})
         return oid
 

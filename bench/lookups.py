@@ -28,6 +28,7 @@ from bench._stack import (
     loadavg,
     temporal_dev,
     wait_http,
+    wait_idle,
 )
 from bench.drive import Driver, bounded
 from bench.seed import seed_orders
@@ -75,9 +76,9 @@ def _lists(stack: Stack, seconds: int) -> dict[str, Any]:
 
 def run(workdir: Path, orders: int, seeded: int, seconds: int) -> dict[str, Any]:
     """Lookups on a fresh order book, the ceiling, then lists on `seeded` more orders."""
-    with temporal_dev(workdir) as (address, _), exportflow_stack(workdir, address) as stack:
+    with temporal_dev(workdir) as (address, temporal), exportflow_stack(workdir, address) as stack:
         ids = asyncio.run(_book(stack, orders))
-        time.sleep(2)  # let screening finish so lookups read settled rows
+        settle_s = wait_idle([temporal.pid, stack.worker.pid])  # lookups read settled rows
         paths = [f"/api/v1/orders/{oid}" for oid in ids]
         lookup = wrk.run(stack.base, paths, token=stack.tokens["vic"], seconds=seconds)
         ceiling = _ceiling(workdir, seconds)
@@ -94,6 +95,7 @@ def run(workdir: Path, orders: int, seeded: int, seconds: int) -> dict[str, Any]
         "targets": {"ratio_rps": 0.5, "get_p99_ms": 50, "list_p99_ms": 100},
         "seeded_orders": seeded,
         "seed_seconds": seed_s,
+        "settle_seconds": settle_s,
         "lists": lists,
     }
 

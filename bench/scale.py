@@ -17,11 +17,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
 import psutil
 
 from bench._stack import OUT, Stack, exportflow_stack, loadavg, temporal_dev
-from bench.drive import Driver, bounded, timed_rate
+from bench.drive import Driver, bounded, client_session, timed_rate
 
 CONCURRENCY = 32
 
@@ -48,8 +47,7 @@ async def _fill(driver: Driver, count: int) -> dict[str, Any]:
 async def _level(
     stack: Stack, procs: dict[str, psutil.Process], add: int, probe: int, idle: float
 ) -> dict[str, Any]:
-    limits = httpx.Limits(max_connections=CONCURRENCY)
-    async with httpx.AsyncClient(base_url=stack.base, timeout=120, limits=limits) as http:
+    async with client_session(stack.base, CONCURRENCY) as http:
         driver = Driver(http, stack.tokens)
         fill = await _fill(driver, add)
         await asyncio.sleep(5)  # let the last transitions land
