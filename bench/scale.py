@@ -3,7 +3,8 @@
 Run from the repository root: `python -m bench.scale [--levels 100,1000,10000]`.
 Writes bench/out/scale.json. At each level: the rate at which the new orders were taken to
 AWAITING_LICENSE, the memory of each process, their CPU while everything waits (durable waits
-cost nothing: no timers, no polling) and the full-lifecycle throughput of a probe batch.
+cost nothing: a deadline timer kept by the server, no polling) and the full-lifecycle
+throughput of a probe batch.
 """
 
 from __future__ import annotations
