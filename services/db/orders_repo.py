@@ -8,7 +8,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from sqlalchemy import Engine, bindparam, exists, func, or_, update
 from sqlalchemy import select as core_select
@@ -30,6 +30,10 @@ from workflows.rules.deadlines import add_years
 from workflows.rules.license_input import order_draw
 from workflows.rules.transitions import waiting_for
 
+_EVENTS = OrderEventRow.__table__  # type: ignore[attr-defined]
+_ORDERS = OrderRow.__table__  # type: ignore[attr-defined]
+_LINES = OrderLineRow.__table__  # type: ignore[attr-defined]
+
 
 def insert_order(
     session: Session,
@@ -41,7 +45,11 @@ def insert_order(
     request_hash: str,
     now: datetime,
 ) -> OrderRow:
-    """Book an order: its row, its lines and the first audit event, in one transaction."""
+    """Book an order: its row, its lines and the first audit event, in one transaction.
+
+    Core inserts on the session's connection (inside its transaction, so a duplicate key
+    raises here); the returned row is not attached to the session.
+    """
     quantity, value = order_draw(booking)
     status = OrderStatus(state=OrderState.BOOKED, waiting_for=waiting_for(OrderState.BOOKED))
     row = OrderRow(
@@ -62,30 +70,31 @@ def insert_order(
         booking=booking.model_dump(mode="json"),
         status=status.model_dump(mode="json"),
     )
-    session.add(row)
-    session.flush()  # the lines' foreign key needs the order row first
-    for line in booking.lines:
-        session.add(
-            OrderLineRow(
-                order_id=order_id,
-                sku=line.sku,
-                quantity=line.quantity,
-                unit_price_cents=to_cents(line.unit_price),
-            )
-        )
-    event = OrderEventRow(
-        order_id=order_id,
-        seq=0,
-        at=now,
-        actor=created_by,
-        action="book",
-        from_state=None,
-        to_state=OrderState.BOOKED.value,
-        reason=None,
-        data={"external_ref": booking.external_ref} if booking.external_ref else {},
-    )
-    event.hash = audit.hash_of_row("", event)
-    session.add(event)
+    conn = session.connection()
+    conn.execute(_ORDERS.insert().values(row.model_dump() | {"state": OrderState.BOOKED.value}))
+    lines = [
+        {
+            "order_id": order_id,
+            "sku": line.sku,
+            "quantity": line.quantity,
+            "unit_price_cents": to_cents(line.unit_price),
+        }
+        for line in booking.lines
+    ]
+    conn.execute(_LINES.insert(), lines)
+    event: dict[str, Any] = {
+        "order_id": order_id,
+        "seq": 0,
+        "at": now,
+        "actor": created_by,
+        "action": "book",
+        "from_state": None,
+        "to_state": OrderState.BOOKED.value,
+        "reason": None,
+        "data": {"external_ref": booking.external_ref} if booking.external_ref else {},
+    }
+    chained = event | {"prev_hash": "", "hash": audit.event_hash("", **event)}
+    conn.execute(_EVENTS.insert().values(chained))
     return row
 
 
@@ -130,10 +139,6 @@ def unstarted_orders(session: Session, *, booked_before: datetime, limit: int = 
 def _insert_ignore(session: Session) -> Any:
     dialect = session.get_bind().dialect.name
     return postgresql.insert if dialect == "postgresql" else sqlite.insert
-
-
-_EVENTS = OrderEventRow.__table__  # type: ignore[attr-defined]
-_ORDERS = OrderRow.__table__  # type: ignore[attr-defined]
 
 
 def record_transition(session: Session, rec: TransitionRecord) -> bool:
@@ -336,10 +341,11 @@ def rendered_view(engine: Engine, order_id: str, cache: ViewCache) -> bytes | No
     if hit is not None and hit[0] == version:
         return hit[1]
     with engine.connect() as conn:
-        found = conn.execute(_BY_ID, {"order_id": order_id}).mappings().first()
+        found = conn.execute(_BY_ID, {"order_id": order_id}).first()
     if found is None:
         return None
-    body = to_view(OrderRow.model_validate(dict(found))).model_dump_json().encode()
+    # The Core row has the columns as attributes, already typed: no SQLModel validation.
+    body = to_view(cast(OrderRow, found)).model_dump_json().encode()
     cache.put(order_id, (version, body))
     return body
 
