@@ -13,6 +13,7 @@ from temporalio.service import RetryConfig
 from schemas.common import Actor
 from services.api.cache import LruCache
 from services.api.errors import ServiceUnavailable
+from services.api.watch import OrderWatcher
 from services.config import Settings
 from services.db.engine import SessionFactory
 
@@ -38,6 +39,11 @@ class AppState:
     views: LruCache[tuple[object, bytes]] = field(
         default_factory=lambda: LruCache(max_entries=20_000)
     )
+    # Requests waiting for an order to change (`GET /orders/{id}/watch`), woken by one poller.
+    watcher: OrderWatcher = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.watcher = OrderWatcher(self.engine)
 
     async def temporal_client(self) -> Client:
         """The Temporal client, connecting on first need so the API starts without it."""

@@ -9,20 +9,11 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 from schemas.orders import OrderView
 from services.api.deps import Reader
 from services.api.state import AppState
-from services.api.watch import OrderWatcher
 from services.db import orders_repo
 
 router = APIRouter(tags=["orders"])
 
 MAX_WAIT_SECONDS = 30.0
-
-
-def _watcher(request: Request, state: AppState) -> OrderWatcher:
-    watcher: OrderWatcher | None = getattr(request.app.state, "order_watcher", None)
-    if watcher is None:
-        watcher = OrderWatcher(state.engine)
-        request.app.state.order_watcher = watcher
-    return watcher
 
 
 @router.get("/orders/{order_id}/watch", response_model=OrderView)
@@ -46,7 +37,7 @@ async def watch_order(
     if seq is None:
         raise HTTPException(404, f"no order {order_id}")
     if seq <= after_seq:
-        await _watcher(request, state).wait(order_id, after_seq, timeout)
+        await state.watcher.wait(order_id, after_seq, timeout)
     body = orders_repo.rendered_view(state.engine, order_id, state.views)
     if body is None:
         raise HTTPException(404, f"no order {order_id}")

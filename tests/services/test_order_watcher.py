@@ -1,0 +1,39 @@
+"""The shared poller behind `GET /orders/{id}/watch`, on a real SQLite database."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+
+from services.api import watch
+from services.api.watch import OrderWatcher
+from services.db.engine import make_engine
+from services.db.migrate import upgrade
+
+
+@pytest.fixture
+def watcher(tmp_path: Path) -> OrderWatcher:
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    upgrade(url)
+    return OrderWatcher(make_engine(url), tick=0.01)
+
+
+async def test_a_timed_out_wait_leaves_no_waiter_behind(watcher: OrderWatcher) -> None:
+    began = time.monotonic()
+    await asyncio.gather(*(watcher.wait("ORD-NONE", 0, 0.2) for _ in range(3)))
+    # An order that does not exist (purged while waited on) wakes its waiters at once.
+    assert time.monotonic() - began < 0.2
+    assert watcher.waiting == 0
+
+
+async def test_past_the_cap_a_wait_answers_at_once(
+    watcher: OrderWatcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(watch, "MAX_WAITERS", 0)
+    began = time.monotonic()
+    await watcher.wait("ORD-ANY", 0, 5)
+    assert time.monotonic() - began < 0.1
+    assert watcher.waiting == 0
