@@ -71,7 +71,12 @@ async def _start(
 async def sweep_unstarted(
     client: Client, write_session: SessionFactory, *, task_queue: str, grace: timedelta
 ) -> int:
-    """Start workflows of orders the API accepted but could not start; returns how many."""
+    """Start the workflows of booked orders not yet marked started; returns how many.
+
+    Those are bookings the API accepted while Temporal was away, and orders whose workflow has
+    not yet written its first step (the API does not mark a start; for those the start here is
+    a no-op on the same workflow id).
+    """
     cutoff = datetime.now(UTC) - grace
     with write_session() as session:
         ids = orders_repo.unstarted_orders(session, booked_before=cutoff)
@@ -103,7 +108,9 @@ async def run_outbox(
                 client, write_session, task_queue=task_queue, grace=timedelta(seconds=interval)
             )
             if n:
-                log.info("started %d order workflow(s) left by the API", n)
+                # Bookings made while Temporal was away, and orders whose first step is late
+                # (their start is a no-op: same workflow id).
+                log.info("ensured the workflows of %d booked order(s)", n)
         except Exception:  # the next round retries; a sweeper must not die
             log.exception("outbox sweep failed")
         with contextlib.suppress(TimeoutError):
