@@ -78,6 +78,14 @@ def _settings(env: dict[str, str]) -> Settings:
     )
 
 
+def _configured(
+    temporal_env: WorkflowEnvironment, db: tuple[Path, str]
+) -> tuple[dict[str, str], Settings]:
+    """Environment of the processes on this database and server, and its settings."""
+    env = ops_env(db[1], temporal_env.client.service_client.config.target_host)
+    return env, _settings(env)
+
+
 @asynccontextmanager
 async def in_process_worker(settings: Settings, client: Client) -> AsyncIterator[None]:
     """A worker in the test process on the settings' task queue."""
@@ -91,15 +99,12 @@ async def in_process_worker(settings: Settings, client: Client) -> AsyncIterator
 async def test_sigterm_lets_the_workers_in_flight_activity_finish(
     temporal_env: WorkflowEnvironment, db: tuple[Path, str]
 ) -> None:
-    path, url = db
-    address = temporal_env.client.service_client.config.target_host
-    env = ops_env(url, address)
-    settings = _settings(env)
+    env, settings = _configured(temporal_env, db)
     async with make_api(settings) as api:
         with processes(worker_spec(env)) as (worker,):
             oid = await api.book(booking())
             await api.wait_state(oid, "COMPLIANCE_REVIEW")
-            with write_locked(path):
+            with write_locked(db[0]):
                 approve = asyncio.create_task(api.act(oid, "approve", "bob", {}))
                 name = await activity_in_flight(temporal_env.client, oid)
                 signalled = time.monotonic()
@@ -131,19 +136,16 @@ async def test_sigterm_lets_the_workers_in_flight_activity_finish(
 async def test_sigterm_lets_the_apis_in_flight_request_complete(
     temporal_env: WorkflowEnvironment, db: tuple[Path, str]
 ) -> None:
-    path, url = db
-    address = temporal_env.client.service_client.config.target_host
-    env = ops_env(url, address)
-    settings = _settings(env)
+    env, settings = _configured(temporal_env, db)
     port = free_port()
     async with in_process_worker(settings, temporal_env.client):
         with processes(api_spec(env, port)) as (server,):
             base = f"http://127.0.0.1:{port}"
             wait_http(base + "/readyz")
-            api = ApiClient(base, create_tokens(url))
+            api = ApiClient(base, create_tokens(settings.database_url))
             oid = (await api.book(booking())).json()["id"]
             await api.wait_state(oid, "COMPLIANCE_REVIEW")
-            with write_locked(path):
+            with write_locked(db[0]):
                 approve = asyncio.create_task(api.act(oid, "approve", "bob", {}))
                 await activity_in_flight(temporal_env.client, oid)
                 signalled = time.monotonic()
