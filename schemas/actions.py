@@ -48,6 +48,10 @@ class NoteBody(Strict):
     """Body for an approval, with an optional note."""
 
     note: str | None = Field(default=None, max_length=2000)
+    license_required: bool | None = Field(
+        default=None,
+        description="the officer's determination for lines no rule decides; required then",
+    )
 
 
 class EmptyBody(Strict):

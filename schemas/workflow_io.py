@@ -75,6 +75,7 @@ class DetermineRequest(BaseModel):
     order_id: str
     booking: BookOrderRequest
     screening: ScreeningResult
+    on: date | None = None  # the workflow's today; rules and country groups are dated
 
 
 class AllocateRequest(BaseModel):

@@ -7,7 +7,7 @@ import inspect
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Response
@@ -33,7 +33,7 @@ from schemas.actions import (
     ShipCommand,
 )
 from schemas.common import Actor, Strict
-from schemas.orders import OrderState, OrderStatus, OrderView
+from schemas.orders import OrderStatus, OrderView
 from services.api.deps import CurrentUser, StateDep
 from services.api.errors import STATUS_FOR_REFUSAL, ServiceUnavailable
 from services.api.metrics import MetricsDep
@@ -109,14 +109,7 @@ def _precheck(state: Any, order_id: str, action: Action, user: Actor) -> None:
     body = orders_repo.rendered_view(state.engine, order_id, state.views)
     if body is None:
         raise HTTPException(404, f"no order {order_id}")
-    view = json.loads(body)
-    held_from, license = view.get("held_from"), view.get("license")
-    facts = OrderFacts(
-        state=OrderState(view["state"]),
-        held_from=OrderState(held_from) if held_from else None,
-        booked_by=view["created_by"],
-        license_expires_on=date.fromisoformat(license["expires_on"]) if license else None,
-    )
+    facts = OrderFacts.from_view(json.loads(body))
     check_action(facts, action, user, datetime.now(UTC).date())
 
 
