@@ -26,8 +26,8 @@ from schemas.workflow_io import TransitionRecord
 from services.db import audit
 from services.db.models import OrderEventRow, OrderLineRow, OrderRow
 from services.db.money import from_cents, to_cents, utc
-from workflows.rules.deadlines import add_years
 from workflows.rules.license_input import order_draw
+from workflows.rules.retention import RETENTION_STARTS, retention_until
 from workflows.rules.transitions import waiting_for
 
 _EVENTS = OrderEventRow.__table__  # type: ignore[attr-defined]
@@ -167,13 +167,6 @@ def record_transition(session: Session, rec: TransitionRecord) -> bool:
     return inserted
 
 
-# Export records are kept five years from export, or from other termination (EAR Part 762).
-_RETENTION_STARTS = frozenset(
-    {OrderState.SHIPPED, OrderState.CANCELLED, OrderState.REJECTED, OrderState.LICENSE_DENIED}
-)
-RETENTION_YEARS = 5
-
-
 def _read_model_values(rec: TransitionRecord) -> dict[str, Any]:
     status = rec.status
     det = status.determination
@@ -191,8 +184,9 @@ def _read_model_values(rec: TransitionRecord) -> dict[str, Any]:
     }
     if rec.from_state is not rec.to_state:
         values["state_entered_at"] = rec.at
-    if rec.to_state in _RETENTION_STARTS:
-        values["retention_until"] = add_years(rec.at.date(), RETENTION_YEARS)
+    if rec.to_state in RETENTION_STARTS:
+        # Each later qualifying event restarts the five years (the latest of them counts).
+        values["retention_until"] = retention_until(rec.to_state, rec.at.date(), None)
     return values
 
 
