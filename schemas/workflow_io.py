@@ -8,6 +8,7 @@ from decimal import Decimal
 from pydantic import BaseModel
 
 from schemas.common import Money
+from schemas.licenses import LicenseParties
 from schemas.orders import (
     BookOrderRequest,
     Determination,
@@ -78,19 +79,31 @@ class DetermineRequest(BaseModel):
     on: date | None = None  # the workflow's today; rules and country groups are dated
 
 
+class DrawLine(BaseModel):
+    """An order's licensed item (its lines of one SKU together), to draw on one license line."""
+
+    sku: str
+    eccn: str | None = None
+    quantity: int
+    value: Money
+    # The line's approved terms when this decision records a new license.
+    approved_quantity: int | None = None
+    approved_value: Money | None = None
+
+
 class AllocateRequest(BaseModel):
-    """Reserve an order's quantity and value on a license (created here when terms are given)."""
+    """Reserve an order's licensed lines on a license (created here when terms are given).
+
+    The license must name the order's parties and destination, and have a line for each item.
+    """
 
     entry_key: str
     order_id: str
     license_number: str
-    approved_quantity: int | None = None
-    approved_value: Money | None = None
     expires_on: date | None = None
     destination: str
-    skus: list[str]
-    quantity: int
-    value: Money
+    parties: LicenseParties = LicenseParties()
+    lines: list[DrawLine] = []
     actor: str
 
 
@@ -117,12 +130,14 @@ class ShipCheckRequest(BaseModel):
 
     order_id: str
     license_number: str | None
+    licensed_skus: list[str] = []  # the order's items that need a license draw to ship
 
 
 class ShipCheck(BaseModel):
-    """Open blocking license obligations, named."""
+    """Open blocking license obligations, and licensed items without a draw, named."""
 
     blocking: list[str] = []
+    undrawn: list[str] = []
 
 
 class RolesRequest(BaseModel):

@@ -86,32 +86,58 @@ class OrderEventRow(SQLModel, table=True):
 
 
 class LicenseRow(SQLModel, table=True):
-    """A BIS license shared by the orders allocated to it."""
+    """A BIS license shared by the orders drawn on it: its parties here, its items in lines."""
 
     __tablename__ = "licenses"
 
     number: str = Field(primary_key=True, max_length=40)
     application_control_number: str | None = Field(default=None, max_length=20)
     licensee: str = Field(default="", max_length=200)
-    consignee: str = Field(default="", max_length=200)
     destination: str | None = Field(default=None, max_length=2)
-    skus: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    approved_quantity: int
-    approved_value_cents: int = Field(sa_column=Column(BigInteger, nullable=False))
+    parties: dict[str, Any] = Field(
+        default_factory=dict,
+        sa_column=Column(JSON, nullable=False),
+        description="schemas.licenses.LicenseParties",
+    )
     valid_from: date | None = None
     expires_on: date
     recorded_by: str = Field(max_length=100)
     recorded_at: datetime = _ts()
 
 
+class LicenseLineRow(SQLModel, table=True):
+    """One item line of a license (an SKU or an ECCN) with its approved quantity and value."""
+
+    __tablename__ = "license_lines"
+    __table_args__ = (
+        UniqueConstraint("license_number", "line_no", name="uq_license_lines_number_line"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    license_number: str = Field(index=True, foreign_key="licenses.number", max_length=40)
+    line_no: int
+    sku: str | None = Field(default=None, max_length=64)
+    eccn: str | None = Field(default=None, max_length=20)
+    approved_quantity: int
+    approved_value_cents: int = Field(sa_column=Column(BigInteger, nullable=False))
+    # Migrated from a license that pooled several SKUs under one quantity: its orders ship or
+    # release as before, but it takes no new draws (services/db/migrations 0005).
+    pooled: bool = False
+    pooled_skus: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
 class LicenseLedgerRow(SQLModel, table=True):
-    """An entry of a license's ledger: reserve, commit or release; remaining is derived."""
+    """An entry of a license line's ledger: reserve, commit or release; remaining is derived."""
 
     __tablename__ = "license_ledger"
 
     id: int | None = Field(default=None, primary_key=True)
     entry_key: str = Field(unique=True, max_length=120, description="idempotency key")
     license_number: str = Field(index=True, foreign_key="licenses.number", max_length=40)
+    line_id: int = Field(index=True, foreign_key="license_lines.id")
+    sku: str | None = Field(
+        default=None, max_length=64, description="the order's item; None: a whole order"
+    )
     order_id: str = Field(index=True, max_length=40)
     kind: str = Field(max_length=10)
     quantity: int
