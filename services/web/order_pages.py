@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from schemas.actions import Action
-from schemas.orders import OrderState
+from schemas.orders import Determination, OrderState
 from services.db import orders_repo
 from services.db.money import from_cents, utc
 from services.web import charts, forms
@@ -20,6 +20,7 @@ from services.web.rules import actions_for
 from services.web.session import User, WebUser, app_state, checked_form, safe_next
 from services.web.templating import render
 from workflows.catalog import load_catalog
+from workflows.rules.license_input import licensed_among
 
 router = APIRouter(include_in_schema=False)
 
@@ -127,14 +128,22 @@ def _ordered(actions: list[Action], order: dict[str, Any]) -> list[Action]:
     return sorted(actions, key=lambda a: (a in forms.DANGER, a.value not in waiting))
 
 
+def _licensed(order: dict[str, Any]) -> list[str]:
+    """The order's licensed SKUs, by the same rule the workflow draws with."""
+    det = order.get("determination")
+    determination = Determination.model_validate(det) if det else None
+    return licensed_among([str(line["sku"]) for line in order["lines"]], determination)
+
+
 def _panels(order: dict[str, Any], user: WebUser) -> list[dict[str, Any]]:
     """A form per action the user may take now, with the inputs its API body takes."""
+    licensed = _licensed(order)
     return [
         {
             "action": a,
             "button": forms.button(a),
             "danger": a in forms.DANGER,
-            "inputs": forms.inputs_for(a),
+            "inputs": forms.inputs_for(a, licensed),
         }
         for a in _ordered(actions_for(order, user.actor), order)
     ]
@@ -164,6 +173,7 @@ async def order_page(
         return render(request, "error.html", user, answer.status, message=answer.detail)
     order = answer.body
     events = (await api.get(f"/orders/{order_id}/events")).body.get("items", [])
+    filing = await api.get(f"/orders/{order_id}/export-filing")
     panels = _panels(order, user)
     # A refusal of an action this user has no form for (a forged or stale post) still shows.
     shown = {p["action"] for p in panels}
@@ -176,6 +186,7 @@ async def order_page(
         nav="orders",
         order=order,
         events=events,
+        filing=filing.body if filing.ok else None,
         panels=panels,
         failed=failed,
         error=error,
@@ -215,6 +226,6 @@ async def take_action(request: Request, user: User, order_id: str, action: str) 
         failed=act,
         error="" if fields else answer.detail,
         field_errors=fields,
-        values=body,
+        values=forms.refill(body),
         status=answer.status,
     )

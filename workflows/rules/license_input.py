@@ -45,14 +45,19 @@ def order_draw(booking: BookOrderRequest) -> tuple[int, Decimal]:
 
 
 def licensed_skus(booking: BookOrderRequest, det: Determination | None) -> list[str]:
-    """The order's items that draw on a license: its licensed lines, in booking order.
+    """The order's items that draw on a license: its licensed lines, in booking order."""
+    return licensed_among([line.sku for line in booking.lines], det)
+
+
+def licensed_among(skus: Sequence[str], det: Determination | None) -> list[str]:
+    """Those of `skus` (an order's, in its order) that need a license, each once.
 
     A determination from before per-line outcomes says only "license required" for the
     order: then every item draws, as it did then.
     """
-    skus = list(dict.fromkeys(line.sku for line in booking.lines))
+    unique = list(dict.fromkeys(skus))
     licensed = det.licensed_skus() if det is not None else []
-    return skus if "*" in licensed else [s for s in skus if s in licensed]
+    return unique if "*" in licensed else [s for s in unique if s in licensed]
 
 
 def order_parties(booking: BookOrderRequest) -> LicenseParties:
