@@ -162,6 +162,9 @@ class OrderWorkflow(LicenseSteps):
         self._status.determination = fresh
         data = {"from": det.rule_id, "to": fresh.rule_id, "ruleset": fresh.ruleset_version}
         material = (fresh.license_required, fresh.policy) != (det.license_required, det.policy)
+        # A drawn order with an item newly licensed needs a draw for it too: back to review.
+        # (Draws from before license lines cover every item, so older orders never take this.)
+        material = material or (self._status.license is not None and not self._drawn())
         if material and self._effective_state() not in (S.SCREENING_REVIEW, S.COMPLIANCE_REVIEW):
             self._status.approvals = []
             reason = f"rule set {fresh.ruleset_version}: {det.rule_id} -> {fresh.rule_id}"

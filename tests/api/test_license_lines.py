@@ -8,6 +8,10 @@ from typing import Any
 
 import pytest
 
+from schemas.workflow_io import ReleaseRequest
+from services.config import Settings
+from services.db.engine import make_engine, session_factory
+from services.db.store import SqlOrderStore
 from tests.harness import ApiHarness, booking
 
 pytestmark = pytest.mark.usefixtures("screening_list")
@@ -266,3 +270,25 @@ async def test_the_older_license_body_is_one_line(api: ApiHarness) -> None:
 async def test_export_filing_of_an_unknown_order_is_404(api: ApiHarness) -> None:
     r = await api.http.get("/api/v1/orders/ORD-NOPE/export-filing", headers=api.auth("vic"))
     assert r.status_code == 404
+
+
+async def test_ship_is_refused_naming_a_licensed_line_whose_draw_is_gone(
+    api: ApiHarness, settings: Settings
+) -> None:
+    oid = await _awaiting(api, _mixed())
+    number = _number()
+    await _record(api, _license(number))
+    approved = {"decision": "approved", "license_number": number}
+    assert (await api.act(oid, "record-license", "carol", approved)).status_code == 200
+    # The draw is given back behind the order's back (as a revoked license will do).
+    engine = make_engine(settings.database_url)
+    SqlOrderStore(session_factory(engine, write=True)).release_license(
+        ReleaseRequest(entry_key=f"{oid}:revoked:1", order_id=oid, actor="bob", reason="revoked")
+    )
+    engine.dispose()
+    r = await api.act(oid, "ship", "alice", SHIP)
+    assert r.status_code == 409
+    assert r.json()["detail"] == (
+        "ship refused: licensed line 1 (H20) has no license draw; record the license decision first"
+    )
+    assert (await api.get(oid))["state"] == "READY_TO_SHIP"
