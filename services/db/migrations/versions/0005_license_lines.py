@@ -15,10 +15,11 @@ Existing licenses are migrated so that nothing is authorised beyond what was app
   `pooled_skus`) holding the whole approved quantity and value and all of its ledger entries
   (item unknown: `sku` NULL). The orders already drawn on it ship, release and commit as
   before, and the ledger sums stay exactly what they were; **no new draw is taken on it** (the
-  409 says so). Compliance records the license's real lines as a new license record.
+  409 says so and names the line). There is no way yet to give such a license its real lines
+  in place; until there is, its remaining capacity is unusable, never over-used.
 * Parties: a license recorded with `POST /licenses` names its `consignee`, which becomes the
-  ultimate consignee, in the license's destination country; with no consignee (or no
-  destination) it names none, and takes no new draws until recorded again. A license created
+  ultimate consignee, in the license's destination country, and no other end user; with no
+  consignee (or no destination) it names none and takes no new draws (fail closed). A license created
   by `record-license` from a decision's own terms (no licensee) takes the parties of the order
   whose decision created it (its first reservation): ultimate consignee (or end user), end
   user and intermediate consignees, as `record-license` now does.
