@@ -1,11 +1,13 @@
 """Screening speed on the full OFAC SDN list (July 2021): parse, store, index build, screening.
 
-Run from the repository root: `python -m bench.screening_bench`. Writes bench/out/screening.json.
-The shared data folder sits beside the repository (../shared/data).
+Run from the repository root: `python -m bench.screening_bench --sdn-dir FOLDER`, where FOLDER
+holds OFAC's full legacy CSV triple (sdn.csv, alt.csv, add.csv; the July 2021 list has 8,976
+entries). Writes bench/out/screening.json.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import random
 import re
@@ -26,7 +28,7 @@ from services.screening.store import import_list_file, load_active_parties
 from workflows.rules.matching import ScreeningIndex
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO / ".." / "shared" / "data"
+CSL_SAMPLE = REPO / "tests" / "data" / "csl-sample.csv"
 OUT = REPO / "bench" / "out" / "screening.json"
 THRESHOLD = 88.0
 LISTED_QUERIES = 250
@@ -185,12 +187,24 @@ def _store_timings(folder: Path) -> dict[str, float]:
     return {"sqlite_import_ms": round(import_ms, 1), "sqlite_load_active_ms": round(load_ms, 1)}
 
 
+def _sdn_dir() -> Path:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "--sdn-dir", type=Path, required=True, help="folder with sdn.csv, alt.csv and add.csv"
+    )
+    folder: Path = parser.parse_args().sdn_dir
+    missing = [name for name in ("sdn.csv", "alt.csv", "add.csv") if not (folder / name).is_file()]
+    if missing:
+        parser.error(f"--sdn-dir {folder}: no {', '.join(missing)} there")
+    return folder
+
+
 def main() -> None:
     """Run the benchmark, print the figures and write them to bench/out/screening.json."""
-    folder = (SHARED / "ofac-sdn-2021").resolve()
+    folder = _sdn_dir()
     files = [(folder / name).read_bytes() for name in ("sdn.csv", "alt.csv", "add.csv")]
     parties, parse_ms = _timed(lambda: parse_sdn(*files))
-    sample = (SHARED / "csl-sample.csv").read_bytes()
+    sample = CSL_SAMPLE.read_bytes()
     _, csl_ms = _timed(lambda: parse_csl(sample))
     index, build_ms = _timed(lambda: ScreeningIndex(parties))
     rng = random.Random(SEED)
