@@ -48,10 +48,13 @@ a word of three letters or more ("am" vs "sam" 0.8), never in two ("ZTE" vs "ZTC
 MAX_RUN = 3
 """At most this many adjacent words are joined to match one word written together."""
 
-# Where a word or run of words is: (name number, its first word, its last word + 1).
-_Postings = list[tuple[int, int, int]]
-# (name number, first and last + 1 listed word, first and last + 1 party word, similarity)
-_Match = tuple[int, int, int, int, int, float]
+# Where a word or run of words is, packed in one int to keep the index small:
+# name number << 12 | first word << 6 | last word + 1. Words after the 63rd are not indexed.
+_SPAN_BITS = 6
+_MAX_WORDS = (1 << _SPAN_BITS) - 1
+_Postings = tuple[int, ...]
+# (posting, first and last + 1 party word, similarity)
+_Match = tuple[int, int, int, float]
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,15 +95,8 @@ class NameIndex:
         self._unknown = math.log(1 + count)
         self.names = [self._indexed(entry, tokens) for entry, tokens in names]
         self._entry_of = [entry for entry, _ in names]
-        self._postings: dict[str, _Postings] = {}
-        for number, (_, tokens) in enumerate(names):
-            for key, start, stop in _runs(tokens):
-                self._postings.setdefault(key, []).append((number, start, stop))
-        self._near: dict[str, list[str]] = {}
-        for word in df:
-            if len(word) >= 2:
-                for key in {word, *deletions(word)}:
-                    self._near.setdefault(key, []).append(word)
+        self._postings = _postings(names)
+        self._near = _near(df)
 
     def _indexed(self, entry: int, tokens: tuple[str, ...]) -> IndexedName:
         factors = PLAIN_FACTOR if entry in self._plain else KIND_FACTOR
@@ -132,19 +128,19 @@ class NameIndex:
         ]
         heavy = _heavy(party.weights, cutoff) | _heavy(party.plain, cutoff)
         entry_of = self._entry_of
+        shift = 2 * _SPAN_BITS
         candidates = {
-            entry_of[posting[0]]
+            entry_of[posting >> shift]
             for first, last, _, postings in found
             if not heavy.isdisjoint(range(first, last))
             for posting in postings
         }
         by_entry: dict[int, list[_Match]] = {}
         for first, last, similarity, postings in found:
-            for number, start, stop in postings:
-                entry = entry_of[number]
+            for posting in postings:
+                entry = entry_of[posting >> shift]
                 if entry in candidates:
-                    match = (number, start, stop, first, last, similarity)
-                    by_entry.setdefault(entry, []).append(match)
+                    by_entry.setdefault(entry, []).append((posting, first, last, similarity))
         return by_entry
 
     def _lookup(self, key: str, *, single: bool) -> Iterable[tuple[float, _Postings]]:
@@ -159,7 +155,8 @@ class NameIndex:
         """Listed words one edit or so from `word` (not `word` itself), with their similarity."""
         seen = {word}
         for key in {word, *deletions(word)}:
-            for other in self._near.get(key, ()):
+            near = self._near.get(key, ())
+            for other in (near,) if isinstance(near, str) else near:
                 if other not in seen:
                     seen.add(other)
                     similarity = indel_ratio(word, other)
@@ -172,7 +169,8 @@ class NameIndex:
         weights = party.plain if entry in self._plain else party.weights
         matched = [0.0] * len(weights)
         listed: dict[int, list[float]] = {}
-        for number, start, stop, first, last, similarity in matches:
+        for posting, first, last, similarity in matches:
+            number, start, stop = _unpack(posting)
             for i in range(first, last):
                 matched[i] = max(matched[i], similarity)
             seen = listed.setdefault(number, [0.0] * len(self.names[number].tokens))
@@ -203,9 +201,35 @@ def _heavy(weights: Sequence[float], cutoff: float) -> set[int]:
 
 
 def _runs(tokens: Sequence[str]) -> Iterable[tuple[str, int, int]]:
-    for start in range(len(tokens)):
-        for stop in range(start + 1, min(start + MAX_RUN, len(tokens)) + 1):
+    count = min(len(tokens), _MAX_WORDS)
+    for start in range(count):
+        for stop in range(start + 1, min(start + MAX_RUN, count) + 1):
             yield "".join(tokens[start:stop]), start, stop
+
+
+def _postings(names: Sequence[tuple[int, tuple[str, ...]]]) -> dict[str, _Postings]:
+    """Every word and run of words of every name -> where it is."""
+    found: dict[str, list[int]] = {}
+    for number, (_, tokens) in enumerate(names):
+        for key, start, stop in _runs(tokens):
+            packed = (number << 2 * _SPAN_BITS) | (start << _SPAN_BITS) | stop
+            found.setdefault(key, []).append(packed)
+    return {key: tuple(postings) for key, postings in found.items()}
+
+
+def _unpack(posting: int) -> tuple[int, int, int]:
+    mask = (1 << _SPAN_BITS) - 1
+    return posting >> 2 * _SPAN_BITS, (posting >> _SPAN_BITS) & mask, posting & mask
+
+
+def _near(words: Iterable[str]) -> dict[str, str | tuple[str, ...]]:
+    """Each word and each of its deletions -> the words it comes from (a lone word as is)."""
+    near: dict[str, list[str]] = {}
+    for word in words:
+        if len(word) >= 2:
+            for key in {word, *deletions(word)}:
+                near.setdefault(key, []).append(word)
+    return {key: found[0] if len(found) == 1 else tuple(found) for key, found in near.items()}
 
 
 def _coverage(weights: Sequence[float], matched: Sequence[float], total: float) -> float:
