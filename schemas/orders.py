@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from schemas.applications import Application
 from schemas.catalog import LicensePolicy
 from schemas.common import CountryCode, Money, Role, Strict
 
@@ -248,6 +249,7 @@ class OrderStatus(BaseModel):
     approvals: list[Approval] = []
     license: LicenseAllocation | None = None
     license_resubmissions: int = 0
+    application: Application | None = None
     approvals_needed: int = 1
     shipment: Shipment | None = None
     due_at: datetime | None = None
@@ -269,6 +271,7 @@ class OrderView(BaseModel):
     determination: Determination | None
     screening: ScreeningResult | None
     license: LicenseAllocation | None
+    application: Application | None = None
     approvals: list[Approval]
     approvals_needed: int
     due_at: datetime | None

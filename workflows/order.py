@@ -43,6 +43,7 @@ with workflow.unsafe.imports_passed_through():
         WorkflowResult,
     )
     from workflows.activities import OrderActivities
+    from workflows.order_application import ApplicationSteps
     from workflows.order_base import SYSTEM, lookup, persist, refused
     from workflows.order_screening import ScreeningReview
     from workflows.rules import transitions as rules
@@ -62,7 +63,7 @@ def _new_hit_refusal() -> ApplicationError:
 
 
 @workflow.defn
-class OrderWorkflow(ScreeningReview):
+class OrderWorkflow(ScreeningReview, ApplicationSteps):
     """One export order, durable for as long as the license decision takes."""
 
     @workflow.init

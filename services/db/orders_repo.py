@@ -359,6 +359,7 @@ def to_view(row: OrderRow) -> OrderView:
         determination=status.determination,
         screening=status.screening,
         license=status.license,
+        application=status.application,
         approvals=status.approvals,
         approvals_needed=status.approvals_needed,
         due_at=status.due_at,

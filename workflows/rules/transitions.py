@@ -48,6 +48,8 @@ ACTION_RULES: dict[Action, ActionRule] = {
     Action.CANCEL: ActionRule(Role.SALES_OPS, _BEFORE_SHIPMENT | {S.ON_HOLD}),
     Action.SHIP: ActionRule(Role.SALES_OPS, frozenset({S.READY_TO_SHIP})),
     Action.DELIVER: ActionRule(Role.SALES_OPS, frozenset({S.SHIPPED})),
+    Action.SUBMIT_APPLICATION: ActionRule(Role.COMPLIANCE, frozenset({S.AWAITING_LICENSE})),
+    Action.APPLICATION_STATUS: ActionRule(Role.COMPLIANCE, frozenset({S.AWAITING_LICENSE})),
 }
 
 # Actions by which a compliance officer decides on an order; nobody decides on their own order.
@@ -58,6 +60,8 @@ _DECISIONS = frozenset(
         Action.APPROVE,
         Action.REJECT,
         Action.RECORD_LICENSE,
+        Action.SUBMIT_APPLICATION,
+        Action.APPLICATION_STATUS,
     }
 )
 
