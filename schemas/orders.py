@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from schemas.applications import Application
 from schemas.catalog import LicensePolicy
 from schemas.common import CountryCode, Money, Role, Strict
+from schemas.documents import EvidenceRequirement
 
 
 class OrderState(StrEnum):
@@ -179,6 +180,7 @@ class LineDetermination(BaseModel):
         description="AES code: C30 (license), C33 (NLR), C67 (NAC notification); None: undecided"
     )
     conditions: list[str] = []
+    evidence: list[EvidenceRequirement] = []
     decided_by: str | None = Field(default=None, description="officer who decided a no-rule line")
 
 
@@ -202,6 +204,16 @@ class Determination(BaseModel):
     def undecided_skus(self) -> list[str]:
         """Lines no rule decides: compliance must say whether they need a license."""
         return [line.sku for line in self.lines if line.license_required is None]
+
+    def evidence(self) -> list[EvidenceRequirement]:
+        """Documents the lines' rules require before shipment, each kind once."""
+        seen: dict[str, EvidenceRequirement] = {}
+        for line in self.lines:
+            for req in line.evidence:
+                known = seen.get(req.kind)
+                if known is None or (req.per_shipment and not known.per_shipment):
+                    seen[req.kind] = req
+        return list(seen.values())
 
     def licensed_skus(self) -> list[str]:
         """Lines that need a license (and so draw on one)."""

@@ -8,6 +8,7 @@ from decimal import Decimal
 from pydantic import BaseModel
 
 from schemas.common import Money
+from schemas.documents import EvidenceRequirement
 from schemas.orders import (
     BookOrderRequest,
     Determination,
@@ -117,6 +118,8 @@ class ShipCheckRequest(BaseModel):
 
     order_id: str
     license_number: str | None
+    evidence: list[EvidenceRequirement] = []
+    last_shipped_at: datetime | None = None
 
 
 class ShipCheck(BaseModel):

@@ -351,11 +351,12 @@ class OrderWorkflow(ScreeningReview, ApplicationSteps):
                 ShipCheckRequest(
                     order_id=self.order_id,
                     license_number=license.license_number if license else None,
+                    evidence=self._determination().evidence(),
                 ),
             )
             if check.blocking:
                 raise ApplicationError(
-                    "ship refused: open blocking license obligation " + "; ".join(check.blocking),
+                    "ship refused: " + "; ".join(check.blocking),
                     type=rules.RefusalKind.CONFLICT,
                     non_retryable=True,
                 )
