@@ -61,6 +61,7 @@ class TransitionRecord(OrderEvent):
     order_id: str
     reason: str | None = None
     status: OrderStatus
+    booking: BookOrderRequest | None = None  # an amendment: the booking as it is now
 
 
 class ScreenRequest(BaseModel):

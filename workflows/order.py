@@ -43,6 +43,7 @@ with workflow.unsafe.imports_passed_through():
         WorkflowResult,
     )
     from workflows.activities import OrderActivities
+    from workflows.order_amend import Amendments
     from workflows.order_application import ApplicationSteps
     from workflows.order_base import SYSTEM, lookup, persist, refused
     from workflows.order_screening import ScreeningReview
@@ -63,7 +64,7 @@ def _new_hit_refusal() -> ApplicationError:
 
 
 @workflow.defn
-class OrderWorkflow(ScreeningReview, ApplicationSteps):
+class OrderWorkflow(ScreeningReview, ApplicationSteps, Amendments):
     """One export order, durable for as long as the license decision takes."""
 
     @workflow.init
@@ -270,7 +271,7 @@ class OrderWorkflow(ScreeningReview, ApplicationSteps):
         self._check(Action.RECORD_LICENSE, cmd)
 
     async def _reserve(self, cmd: LicenseCommand, terms: LicenseTerms) -> None:
-        booking = self._input.booking
+        booking = self._booking
         quantity, value = order_draw(booking)
         req = AllocateRequest(
             entry_key=self._key("reserve"),
