@@ -8,6 +8,7 @@ from decimal import Decimal
 from pydantic import BaseModel
 
 from schemas.common import Money
+from schemas.documents import EvidenceRequirement
 from schemas.licenses import LicenseParties
 from schemas.orders import (
     BookOrderRequest,
@@ -61,6 +62,7 @@ class TransitionRecord(OrderEvent):
     order_id: str
     reason: str | None = None
     status: OrderStatus
+    booking: BookOrderRequest | None = None  # an amendment: the booking as it is now
 
 
 class ScreenRequest(BaseModel):
@@ -131,6 +133,8 @@ class ShipCheckRequest(BaseModel):
     order_id: str
     license_number: str | None
     licensed_skus: list[str] = []  # the order's items that need a license draw to ship
+    evidence: list[EvidenceRequirement] = []
+    last_shipped_at: datetime | None = None
 
 
 class ShipCheck(BaseModel):

@@ -39,6 +39,8 @@ with workflow.unsafe.imports_passed_through():
         WorkflowResult,
     )
     from workflows.activities import OrderActivities
+    from workflows.order_amend import Amendments
+    from workflows.order_application import ApplicationSteps
     from workflows.order_base import SYSTEM, lookup, persist, refused
     from workflows.order_license import LicenseSteps
     from workflows.rules import transitions as rules
@@ -57,7 +59,7 @@ def _new_hit_refusal() -> ApplicationError:
 
 
 @workflow.defn
-class OrderWorkflow(LicenseSteps):
+class OrderWorkflow(LicenseSteps, ApplicationSteps, Amendments):
     """One export order, durable for as long as the license decision takes."""
 
     @workflow.init

@@ -55,7 +55,7 @@ class LicenseSteps(ScreeningReview):
         self._check_line_terms(cmd)
 
     def _licensed(self) -> list[str]:
-        return licensed_skus(self._input.booking, self._status.determination)
+        return licensed_skus(self._booking, self._status.determination)
 
     def _drawn(self) -> bool:
         """True when the order holds a draw for every licensed item."""
@@ -64,7 +64,7 @@ class LicenseSteps(ScreeningReview):
 
     async def _reserve(self, cmd: LicenseCommand, terms: LicenseTerms) -> None:
         """Draw each licensed item on its own line of the license."""
-        booking = self._input.booking
+        booking = self._booking
         if self._status.license is not None:
             # Only when a new determination made another item licensed (approve sends such
             # an order back here): the order's draw moves whole to this license.
@@ -92,10 +92,11 @@ class LicenseSteps(ScreeningReview):
                 order_id=self.order_id,
                 license_number=license.license_number if license else None,
                 licensed_skus=self._licensed(),
+                evidence=self._determination().evidence(),
             ),
         )
         if check.undrawn:
-            skus = [line.sku for line in self._input.booking.lines]
+            skus = [line.sku for line in self._booking.lines]
             named = [f"line {skus.index(sku) + 1} ({sku})" for sku in check.undrawn]
             verb = "has" if len(named) == 1 else "have"
             raise _conflict(
@@ -103,6 +104,4 @@ class LicenseSteps(ScreeningReview):
                 "record the license decision first"
             )
         if check.blocking:
-            raise _conflict(
-                "ship refused: open blocking license obligation " + "; ".join(check.blocking)
-            )
+            raise _conflict("ship refused: " + "; ".join(check.blocking))

@@ -101,17 +101,25 @@ def check_line_terms(body: LicenseBody, licensed: Sequence[str]) -> None:
 
 
 def draw_lines(
-    booking: BookOrderRequest, det: Determination | None, body: LicenseBody
+    booking: BookOrderRequest, det: Determination | None, body: LicenseBody | None = None
 ) -> list[DrawLine]:
     """One draw per licensed item: its quantity and value, and the decision's terms for it.
 
     Lenient on purpose (the update's validator has refused bad terms with
     `check_line_terms`): it also rebuilds the draws of decisions already in a history.
+    Without a body (a redraw on the license held), the draws carry no terms.
     """
     skus = licensed_skus(booking, det)
     eccns = {line.sku: line.eccn for line in det.lines} if det is not None else {}
-    terms = {t.sku: (t.approved_quantity, t.approved_value) for t in body.lines or []}
-    if body.approved_quantity is not None and body.approved_value is not None and len(skus) == 1:
+    terms = (
+        {t.sku: (t.approved_quantity, t.approved_value) for t in body.lines or []} if body else {}
+    )
+    if (
+        body is not None
+        and body.approved_quantity is not None
+        and body.approved_value is not None
+        and len(skus) == 1
+    ):
         terms = {skus[0]: (body.approved_quantity, body.approved_value)}
     draws = []
     for sku in skus:

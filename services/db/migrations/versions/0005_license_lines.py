@@ -1,7 +1,7 @@
 """Licenses as BIS issues them: item lines, named parties, ledger entries per line.
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0008 (documents; the branch began on 0003)
 Create Date: 2026-12-01
 
 Existing licenses are migrated so that nothing is authorised beyond what was approved:
@@ -37,7 +37,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005"
-down_revision: str | Sequence[str] | None = "0003"
+down_revision: str | Sequence[str] | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
