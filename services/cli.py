@@ -64,6 +64,9 @@ def _parser() -> argparse.ArgumentParser:
         default=True,
         help="book nothing when any row is bad (default); --no-atomic books the good orders",
     )
+    oimp.add_argument(
+        "--report", type=Path, default=None, help="also write the report to this CSV file"
+    )
     cli_compliance.add_parsers(sub)
     return p
 
@@ -151,7 +154,7 @@ def create_token(settings: Settings, user: str, role: Role) -> str:
 def _orders(settings: Settings, args: argparse.Namespace) -> int:
     from services.orders_import.cli import run_import
 
-    return run_import(settings, args.file, args.user, args.atomic)
+    return run_import(settings, args.file, args.user, args.atomic, args.report)
 
 
 def _screening_list(settings: Settings, args: argparse.Namespace) -> int:
