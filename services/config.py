@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     license_decision_days: int = Field(default=90, ge=1, le=730)
     four_eyes_threshold_usd: Decimal = Field(default=Decimal("10000000"), ge=0)
     db_pool_size: int = Field(default=10, ge=1)
+    # Lifetime of a new token unless `token create --expires-in` says otherwise.
+    token_lifetime_days: float = Field(default=90, gt=0, le=3650)
     # Unset: JSON lines for `api` and `worker`, text for `dev`.
     log_format: Literal["json", "text"] | None = None
     log_level: str = Field(default="INFO", pattern=r"(?i)^(debug|info|warning|error|critical)$")

@@ -19,6 +19,7 @@ from services.api.routers import (
     records,
     screening,
     tasks,
+    tokens,
     watch,
 )
 from services.api.state import AppState
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         with contextlib.suppress(errors.ServiceUnavailable):
             await state.temporal_client()
         yield
+        state.auth.close()
         engine.dispose()
 
     app = FastAPI(
@@ -64,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tasks.router,
         records.router,
         screening.router,
+        tokens.router,
     )
     for router in api_routers:
         app.include_router(router, prefix="/api/v1", responses=errors.API_ERRORS)
