@@ -12,6 +12,7 @@ from services import web
 from services.api import errors, fastpath, metrics
 from services.api.routers import (
     actions,
+    changes,
     health,
     imports,
     licenses,
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tasks.router,
         records.router,
         screening.router,
+        changes.router,
     )
     for router in api_routers:
         app.include_router(router, prefix="/api/v1", responses=errors.API_ERRORS)
