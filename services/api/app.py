@@ -21,6 +21,7 @@ from services.api.routers import (
     screening,
     tasks,
     watch,
+    webhooks,
 )
 from services.api.state import AppState
 from services.config import Settings, get_settings
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         records.router,
         screening.router,
         changes.router,
+        webhooks.router,
     )
     for router in api_routers:
         app.include_router(router, prefix="/api/v1", responses=errors.API_ERRORS)

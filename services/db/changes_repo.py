@@ -20,6 +20,8 @@ from datetime import datetime
 
 from sqlalchemy import Connection, func, select
 
+from schemas.changes import Change
+from schemas.orders import OrderState
 from services.db.models import FeedCounterRow, OrderEventRow
 from services.db.money import utc
 
@@ -97,3 +99,18 @@ def last_position(conn: Connection) -> int:
     """The highest position of a committed event (0 when there is none)."""
     found = conn.execute(select(func.max(_EVENTS.c.position))).scalar()
     return int(found or 0)
+
+
+def to_change(row: ChangeRow) -> Change:
+    """The API's view of a feed row."""
+    return Change(
+        cursor=str(row.position),
+        order_id=row.order_id,
+        seq=row.seq,
+        action=row.action,
+        from_state=OrderState(row.from_state) if row.from_state else None,
+        to_state=OrderState(row.to_state),
+        actor=row.actor,
+        at=row.at,
+        reason=row.reason,
+    )

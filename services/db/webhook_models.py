@@ -36,6 +36,10 @@ class WebhookRow(SQLModel, table=True):
     # Which worker dispatches it, until when (renewed while it runs).
     lease_owner: str | None = Field(default=None, max_length=100)
     lease_until: datetime | None = _ts(nullable=True)
+    # The latest attempt of any of its deliveries, for its health at a glance.
+    last_attempt_at: datetime | None = _ts(nullable=True)
+    last_status_code: int | None = None
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
 
 
 class WebhookDeliveryRow(SQLModel, table=True):

@@ -8,8 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from sqlalchemy import Engine
 
-from schemas.changes import Change, ChangePage
-from schemas.orders import OrderState
+from schemas.changes import ChangePage
 from services.api.deps import AnyRole, StateDep
 from services.db import changes_repo
 
@@ -21,20 +20,6 @@ MAX_WAIT_SECONDS = 30.0
 def _read(engine: Engine, after: int, limit: int) -> list[changes_repo.ChangeRow]:
     with engine.connect() as conn:
         return changes_repo.read_changes(conn, after=after, limit=limit)
-
-
-def _change(row: changes_repo.ChangeRow) -> Change:
-    return Change(
-        cursor=str(row.position),
-        order_id=row.order_id,
-        seq=row.seq,
-        action=row.action,
-        from_state=OrderState(row.from_state) if row.from_state else None,
-        to_state=OrderState(row.to_state),
-        actor=row.actor,
-        at=row.at,
-        reason=row.reason,
-    )
 
 
 @router.get("/changes", response_model=ChangePage)
@@ -70,4 +55,4 @@ async def changes(
             break
         await state.feed.wait(position, remaining)
     next_cursor = str(rows[-1].position) if rows else str(position)
-    return ChangePage(items=[_change(r) for r in rows], next_cursor=next_cursor)
+    return ChangePage(items=[changes_repo.to_change(r) for r in rows], next_cursor=next_cursor)

@@ -63,6 +63,9 @@ def _webhook_tables() -> None:
         sa.Column("cursor", sa.BigInteger(), nullable=False),
         sa.Column("lease_owner", sa.String(100), nullable=True),
         sa.Column("lease_until", _TS, nullable=True),
+        sa.Column("last_attempt_at", _TS, nullable=True),
+        sa.Column("last_status_code", sa.Integer(), nullable=True),
+        sa.Column("last_error", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_table(

@@ -1,0 +1,141 @@
+"""Webhook subscriptions, their delivery log and redelivery (compliance or integration role)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Annotated, TypeVar
+
+from fastapi import APIRouter, HTTPException, Query, Response
+from sqlmodel import Session
+
+from schemas.webhooks import (
+    EVENT_ACTIONS,
+    DeliveryPage,
+    DeliveryStatus,
+    DeliveryView,
+    WebhookCreate,
+    WebhookCreated,
+    WebhookPage,
+    WebhookView,
+)
+from services.api.deps import Integrator, StateDep
+from services.api.errors import invalid
+from services.api.state import AppState
+from services.webhooks import store
+from services.webhooks.targets import TargetRefused, parse_url, resolve
+from workflows.catalog import load_catalog
+
+router = APIRouter(tags=["webhooks"])
+T = TypeVar("T")
+
+
+async def _in_session(state: AppState, fn: Callable[[Session], T], *, write: bool = False) -> T:
+    """`fn(session)` in the app's bounded DB threads, off the event loop; commits a write."""
+
+    def run() -> T:
+        with (state.write_session if write else state.read_session)() as session:
+            result = fn(session)
+            if write:
+                session.commit()
+            return result
+
+    return await state.db_threads.run(run)
+
+
+async def check_body(body: WebhookCreate, *, allow_private: bool) -> None:
+    """422 naming the field for a URL that may not be called, an unknown action or SKU."""
+    try:
+        await resolve(parse_url(body.url), allow_private=allow_private)
+    except TargetRefused as exc:
+        raise invalid(("body", "url"), str(exc)) from exc
+    for i, action in enumerate(body.events):
+        if action not in EVENT_ACTIONS:
+            known = ", ".join(sorted(EVENT_ACTIONS))
+            raise invalid(("body", "events", i), f"unknown action '{action}' (known: {known})")
+    products = load_catalog().products
+    for i, sku in enumerate(body.skus):
+        if sku not in products:
+            raise invalid(
+                ("body", "skus", i), f"unknown SKU '{sku}' (known: {', '.join(products)})"
+            )
+
+
+@router.post("/webhooks", status_code=201, response_model=WebhookCreated)
+async def create_webhook(
+    body: WebhookCreate, user: Integrator, state: StateDep, response: Response
+) -> WebhookCreated:
+    """Subscribe a URL to order changes; the answer holds the signing secret, shown only now."""
+    await check_body(body, allow_private=state.settings.webhooks_allow_private)
+
+    def create(session: Session) -> WebhookCreated:
+        webhook_id = store.create(session, body=body, created_by=user.user, now=datetime.now(UTC))
+        return store.created_view(session, webhook_id)
+
+    created = await _in_session(state, create, write=True)
+    response.headers["Location"] = f"/api/v1/webhooks/{created.id}"
+    return created
+
+
+@router.get("/webhooks", response_model=WebhookPage)
+async def list_webhooks(_: Integrator, state: StateDep) -> WebhookPage:
+    """Every subscription with its health (pending and failed deliveries, the last attempt)."""
+    return WebhookPage(items=await _in_session(state, store.list_views))
+
+
+@router.get("/webhooks/{webhook_id}", response_model=WebhookView)
+async def get_webhook(webhook_id: str, _: Integrator, state: StateDep) -> WebhookView:
+    """One subscription with its health."""
+    found = await _in_session(state, lambda s: store.get_view(s, webhook_id))
+    if found is None:
+        raise HTTPException(404, f"no webhook {webhook_id}")
+    return found
+
+
+@router.delete("/webhooks/{webhook_id}", status_code=204)
+async def delete_webhook(webhook_id: str, _: Integrator, state: StateDep) -> Response:
+    """Unsubscribe: nothing more is sent, and the delivery log goes with it."""
+    if not await _in_session(state, lambda s: store.remove(s, webhook_id), write=True):
+        raise HTTPException(404, f"no webhook {webhook_id}")
+    return Response(status_code=204)
+
+
+@router.get("/webhooks/{webhook_id}/deliveries", response_model=DeliveryPage)
+async def list_deliveries(
+    webhook_id: str,
+    _: Integrator,
+    state: StateDep,
+    status: DeliveryStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> DeliveryPage:
+    """Deliveries, newest change first, each with its attempts: status codes and latencies."""
+
+    def read(session: Session) -> list[DeliveryView] | None:
+        if store.get_view(session, webhook_id) is None:
+            return None
+        return store.deliveries(session, webhook_id=webhook_id, status=status, limit=limit)
+
+    items = await _in_session(state, read)
+    if items is None:
+        raise HTTPException(404, f"no webhook {webhook_id}")
+    return DeliveryPage(items=items)
+
+
+@router.post(
+    "/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver",
+    status_code=202,
+    response_model=DeliveryView,
+)
+async def redeliver(
+    webhook_id: str, delivery_id: str, _: Integrator, state: StateDep
+) -> DeliveryView:
+    """Send a delivery again (same webhook-id); on a failing subscription, resume it."""
+    now = datetime.now(UTC)
+    found = await _in_session(
+        state,
+        lambda s: store.redeliver(s, webhook_id=webhook_id, delivery_id=delivery_id, now=now),
+        write=True,
+    )
+    if found is None:
+        raise HTTPException(404, f"no delivery {delivery_id} of webhook {webhook_id}")
+    return found
