@@ -63,6 +63,7 @@ class WebhookHealth(BaseModel):
     last_attempt_at: datetime | None = None
     last_status_code: int | None = None
     last_error: str | None = None
+    cursor: str = Field(description="changes up to this feed cursor are queued as deliveries")
 
 
 class WebhookView(BaseModel):

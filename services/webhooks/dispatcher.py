@@ -174,6 +174,8 @@ class SubscriptionDispatcher:
                     **{**fresh.__dict__, "cursor": max(fresh.cursor, self.sub.cursor)}
                 )
             self.sub, self.sub_read_at = fresh, loop_now
+            # A redelivery through the API queues a delivery this dispatcher was not told of.
+            self.wake_at = datetime.now(UTC)
         return self.sub
 
     async def _send_due(self, sub: outbox.Subscription) -> None:

@@ -62,6 +62,7 @@ def _health(row: WebhookRow, counts: Counter[str]) -> WebhookHealth:
         last_attempt_at=utc(row.last_attempt_at) if row.last_attempt_at else None,
         last_status_code=row.last_status_code,
         last_error=row.last_error,
+        cursor=str(row.cursor),
     )
 
 

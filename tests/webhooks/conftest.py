@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 
 import pytest
 from sqlmodel import select
@@ -22,7 +23,7 @@ FAST = {
     "webhooks_backoff_max_seconds": 2.0,
     "webhooks_lease_seconds": 3.0,
     "webhooks_poll_seconds": 0.05,
-    "webhooks_timeout_seconds": 5.0,
+    "webhooks_timeout_seconds": 15.0,
 }
 
 
@@ -45,16 +46,25 @@ async def wh_api(wh_settings: Settings, worker: None) -> AsyncIterator[ApiHarnes
     engine.dispose()
 
 
+@asynccontextmanager
+async def dispatchers(settings: Settings) -> AsyncIterator[None]:
+    """A webhook dispatcher running in this process, as a worker runs it."""
+    engine = make_engine(settings.database_url)
+    stop = asyncio.Event()
+    task = asyncio.create_task(Dispatchers(settings, engine).run(stop))
+    try:
+        yield
+    finally:
+        stop.set()
+        await task
+        engine.dispose()
+
+
 @pytest.fixture
 async def dispatching(wh_settings: Settings) -> AsyncIterator[None]:
-    """A webhook dispatcher running in this process, as a worker runs it."""
-    engine = make_engine(wh_settings.database_url)
-    stop = asyncio.Event()
-    task = asyncio.create_task(Dispatchers(wh_settings, engine).run(stop))
-    yield
-    stop.set()
-    await task
-    engine.dispose()
+    """The dispatcher, for the whole test."""
+    async with dispatchers(wh_settings):
+        yield
 
 
 @pytest.fixture

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import json
 import random
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -38,10 +41,13 @@ class Receiver:
 
     secret: str = ""
     status: int = 200
+    # When set, decides the answer from the (order id, seq) a request carries.
+    decide: Callable[[tuple[str, int]], int] | None = None
     delay: float = 0.0
     flaky: float = 0.0
     port: int = field(default_factory=free_port)
     received: list[Received] = field(default_factory=list)
+    active: int = 0  # requests being answered right now
     _server: ThreadingHTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _rng: random.Random = field(default_factory=lambda: random.Random(14))
@@ -81,17 +87,23 @@ class Receiver:
             valid = True
         except VerificationError:
             valid = False
+        with self._lock:
+            self.active += 1
         if self.delay:
             time.sleep(self.delay)
         with self._lock:
-            status = 500 if self._rng.random() < self.flaky else self.status
-            self.received.append(
-                Received(headers.get("webhook-id", ""), body, valid, time.time(), status)
-            )
-        handler.send_response(status)
-        handler.send_header("content-length", "2")
-        handler.end_headers()
-        handler.wfile.write(b"ok")
+            self.active -= 1
+            got = Received(headers.get("webhook-id", ""), body, valid, time.time(), 0)
+            if self.decide is not None:
+                status = self.decide(got.change)
+            else:
+                status = 500 if self._rng.random() < self.flaky else self.status
+            self.received.append(dataclasses.replace(got, answered=status))
+        with contextlib.suppress(ConnectionError):  # the sender may be gone (a killed worker)
+            handler.send_response(status)
+            handler.send_header("content-length", "2")
+            handler.end_headers()
+            handler.wfile.write(b"ok")
 
     def accepted(self) -> list[Received]:
         """Requests answered 2xx, in arrival order."""

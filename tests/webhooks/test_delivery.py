@@ -62,6 +62,7 @@ async def test_every_change_of_200_orders_arrives_once_per_webhook_id_in_order_a
     await wait_for(arrived, what="every change at the receiver")
     counts = check_deliveries(receiver, expected)
     assert counts["requests"] > counts["ids"], "no 500 was retried"
+    assert counts["repeats"] == 0, "an acknowledged delivery was sent again"
     log = await deliveries(wh_api, webhook_id, limit=500)
     assert {d["status"] for d in log} == {"delivered"}
     retried = [d for d in log if len(d["attempts"]) > 1]
