@@ -10,7 +10,6 @@ from fastapi import APIRouter, HTTPException, Query, Response
 from sqlmodel import Session
 
 from schemas.webhooks import (
-    EVENT_ACTIONS,
     DeliveryPage,
     DeliveryStatus,
     DeliveryView,
@@ -23,8 +22,7 @@ from services.api.deps import Integrator, StateDep
 from services.api.errors import invalid
 from services.api.state import AppState
 from services.webhooks import store
-from services.webhooks.targets import TargetRefused, parse_url, resolve
-from workflows.catalog import load_catalog
+from services.webhooks.validate import problem
 
 router = APIRouter(tags=["webhooks"])
 T = TypeVar("T")
@@ -43,30 +41,14 @@ async def _in_session(state: AppState, fn: Callable[[Session], T], *, write: boo
     return await state.db_threads.run(run)
 
 
-async def check_body(body: WebhookCreate, *, allow_private: bool) -> None:
-    """422 naming the field for a URL that may not be called, an unknown action or SKU."""
-    try:
-        await resolve(parse_url(body.url), allow_private=allow_private)
-    except TargetRefused as exc:
-        raise invalid(("body", "url"), str(exc)) from exc
-    for i, action in enumerate(body.events):
-        if action not in EVENT_ACTIONS:
-            known = ", ".join(sorted(EVENT_ACTIONS))
-            raise invalid(("body", "events", i), f"unknown action '{action}' (known: {known})")
-    products = load_catalog().products
-    for i, sku in enumerate(body.skus):
-        if sku not in products:
-            raise invalid(
-                ("body", "skus", i), f"unknown SKU '{sku}' (known: {', '.join(products)})"
-            )
-
-
 @router.post("/webhooks", status_code=201, response_model=WebhookCreated)
 async def create_webhook(
     body: WebhookCreate, user: Integrator, state: StateDep, response: Response
 ) -> WebhookCreated:
     """Subscribe a URL to order changes; the answer holds the signing secret, shown only now."""
-    await check_body(body, allow_private=state.settings.webhooks_allow_private)
+    found = await problem(body, allow_private=state.settings.webhooks_allow_private)
+    if found is not None:
+        raise invalid(("body", *found[0]), found[1])
 
     def create(session: Session) -> WebhookCreated:
         webhook_id = store.create(session, body=body, created_by=user.user, now=datetime.now(UTC))
