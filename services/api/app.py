@@ -13,6 +13,7 @@ from services.api import errors, fastpath, metrics
 from services.api.routers import (
     actions,
     changes,
+    documents,
     health,
     imports,
     licenses,
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         licenses.router,
         tasks.router,
         records.router,
+        documents.router,
         screening.router,
         changes.router,
         webhooks.router,

@@ -1,7 +1,7 @@
 """Change feed positions and webhooks: subscriptions, deliveries, attempts.
 
 Revision ID: 0006
-Revises: 0003
+Revises: 0008
 Create Date: 2026-12-01
 
 Every audit event gets a feed `position` handed out in commit order from the one-row
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0006"
-down_revision: str | Sequence[str] | None = "0003"
+down_revision: str | Sequence[str] | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
