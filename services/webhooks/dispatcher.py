@@ -183,8 +183,10 @@ class SubscriptionDispatcher:
         room = self.parent.settings.webhooks_concurrency - len(self.in_flight)
         if room <= 0 or self.wake_at is None or self.wake_at > now:
             return
+        # Sent but not yet recorded: still pending in the database, and must not go twice.
+        skip = set(self.in_flight) | {r.delivery_id for r in self.results}
         found, self.wake_at = await self.parent.db(
-            outbox.due, webhook_id=self.webhook_id, now=now, skip=set(self.in_flight), limit=room
+            outbox.due, webhook_id=self.webhook_id, now=now, skip=skip, limit=room
         )
         if len(found) == room:
             self.wake_at = now  # more may be due as soon as there is room
