@@ -53,7 +53,9 @@ class WebhookDeliveryRow(SQLModel, table=True):
     )
 
     id: str = Field(primary_key=True, max_length=40)
-    webhook_id: str = Field(foreign_key="webhooks.id", max_length=40)
+    # Deleting a subscription deletes its log in the same statement (and a dispatcher's
+    # concurrent write either lands before it and goes too, or finds nothing to write).
+    webhook_id: str = Field(foreign_key="webhooks.id", ondelete="CASCADE", max_length=40)
     position: int = Field(sa_column=Column(BigInteger, nullable=False))
     order_id: str = Field(max_length=40)
     seq: int
@@ -77,7 +79,9 @@ class WebhookAttemptRow(SQLModel, table=True):
     __tablename__ = "webhook_attempts"
 
     id: int | None = Field(default=None, primary_key=True)
-    delivery_id: str = Field(index=True, foreign_key="webhook_deliveries.id", max_length=40)
+    delivery_id: str = Field(
+        index=True, foreign_key="webhook_deliveries.id", ondelete="CASCADE", max_length=40
+    )
     attempt: int
     at: datetime = _ts()
     status_code: int | None = None

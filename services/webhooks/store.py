@@ -116,18 +116,9 @@ def created_view(session: Session, webhook_id: str) -> WebhookCreated:
 
 
 def remove(session: Session, webhook_id: str) -> bool:
-    """Delete a subscription with its delivery log; False when there is none."""
-    if session.get(WebhookRow, webhook_id) is None:
-        return False
-    deliveries = select(WebhookDeliveryRow.id).where(WebhookDeliveryRow.webhook_id == webhook_id)
-    session.execute(
-        delete(WebhookAttemptRow).where(col(WebhookAttemptRow.delivery_id).in_(deliveries))
-    )
-    session.execute(
-        delete(WebhookDeliveryRow).where(col(WebhookDeliveryRow.webhook_id) == webhook_id)
-    )
-    session.execute(delete(WebhookRow).where(col(WebhookRow.id) == webhook_id))
-    return True
+    """Delete a subscription with its delivery log (by cascade); False when there is none."""
+    gone = session.execute(delete(WebhookRow).where(col(WebhookRow.id) == webhook_id))
+    return bool(gone.rowcount)  # type: ignore[attr-defined]
 
 
 def _delivery_view(row: WebhookDeliveryRow, attempts: list[WebhookAttemptRow]) -> DeliveryView:

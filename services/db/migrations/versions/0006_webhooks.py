@@ -86,7 +86,7 @@ def _webhook_tables() -> None:
         sa.Column("delivered_at", _TS, nullable=True),
         sa.Column("last_status_code", sa.Integer(), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
-        sa.ForeignKeyConstraint(["webhook_id"], ["webhooks.id"]),
+        sa.ForeignKeyConstraint(["webhook_id"], ["webhooks.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("webhook_id", "position", name="uq_deliveries_webhook_position"),
     )
@@ -106,7 +106,7 @@ def _webhook_tables() -> None:
         sa.Column("latency_ms", sa.Float(), nullable=False),
         sa.Column("outcome", sa.String(10), nullable=False),
         sa.Column("error", sa.Text(), nullable=True),
-        sa.ForeignKeyConstraint(["delivery_id"], ["webhook_deliveries.id"]),
+        sa.ForeignKeyConstraint(["delivery_id"], ["webhook_deliveries.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_webhook_attempts_delivery_id", "webhook_attempts", ["delivery_id"])
