@@ -27,6 +27,7 @@ import httpx
 from sqlalchemy import Connection, Engine
 
 from services.config import Settings
+from services.db import changes_repo
 from services.webhooks import outbox
 from services.webhooks.policy import Backoff
 from services.webhooks.results import AttemptResult, record
@@ -53,6 +54,7 @@ class Dispatchers:
         )
         self._executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="webhooks-db")
         self._running: dict[str, SubscriptionDispatcher] = {}
+        self._last: tuple[float, int] | None = None
         self.http = httpx.AsyncClient(
             follow_redirects=False,
             trust_env=False,  # never through a proxy from the environment
@@ -80,6 +82,20 @@ class Dispatchers:
                 return fn(conn, *args, **kwargs)
 
         return await asyncio.get_running_loop().run_in_executor(self._executor, partial(run))
+
+    async def last_position(self) -> int:
+        """The change feed's last committed position (shared by this worker's dispatchers).
+
+        Read at most once per poll tick however many subscriptions wait on it.
+        """
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        if self._last is None or now - self._last[0] >= self.settings.webhooks_poll_seconds:
+            position = await loop.run_in_executor(
+                self._executor, changes_repo.last_position_raw, self.engine
+            )
+            self._last = (now, position)
+        return self._last[1]
 
     async def run(self, stop: asyncio.Event) -> None:
         """Dispatch until `stop` is set; then finish what is in flight and give the leases up."""
@@ -153,7 +169,9 @@ class SubscriptionDispatcher:
         sub = await self._subscription()
         if sub is None or sub.status != "active":
             return False
-        changes = await self.parent.db(outbox.new_changes, sub)
+        # One cheap read per idle tick; the feed itself only when it has moved past us.
+        last = await self.parent.last_position()
+        changes = await self.parent.db(outbox.new_changes, sub) if last > sub.cursor else []
         if changes:
             try:
                 await self.parent.write(outbox.materialize, sub, changes, datetime.now(UTC))
