@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-import httpx
+import aiohttp
 
 from services.webhooks.policy import retry_after_seconds
 from services.webhooks.results import AttemptResult
@@ -32,7 +32,7 @@ class Sender:
 
     url: str
     secret: str
-    http: httpx.AsyncClient
+    http: aiohttp.ClientSession
     timeout: float
     allow_private: bool
     _resolved: dict[str, tuple[float, list[IpAddress]]] = field(default_factory=dict)
@@ -45,26 +45,22 @@ class Sender:
             self._resolved[target.host] = cached
         return cached[1][0]
 
-    async def _post(self, msg_id: str, body: bytes) -> httpx.Response:
+    async def _post(self, msg_id: str, body: bytes) -> tuple[int, str | None]:
+        """(status code, Retry-After) of one request."""
         target = parse_url(self.url)
         ip = await self._address(target)
         headers = signed_headers(msg_id, int(time.time()), body, self.secret)
         headers["host"] = host_header(target)
-        # TLS still checks the certificate against the host name the subscriber gave.
-        ext = {"sni_hostname": target.host} if target.scheme == "https" else {}
-        request = self.http.build_request(
-            "POST", pinned_url(target, ip), content=body, headers=headers, extensions=ext
-        )
-        response = await self.http.send(request, stream=True)
-        try:
-            read = 0
-            async for chunk in response.aiter_raw():
-                read += len(chunk)
-                if read > MAX_ANSWER_BYTES:
-                    break
-        finally:
-            await response.aclose()
-        return response
+        async with self.http.post(
+            pinned_url(target, ip),
+            data=body,
+            headers=headers,
+            allow_redirects=False,
+            # TLS still checks the certificate against the host name the subscriber gave.
+            server_hostname=target.host if target.scheme == "https" else None,
+        ) as response:
+            await response.content.read(MAX_ANSWER_BYTES)  # read (a little) and drop it
+            return response.status, response.headers.get("retry-after")
 
     async def attempt(
         self, msg_id: str, body: bytes, attempt: int, first: datetime | None
@@ -77,14 +73,13 @@ class Sender:
         retry_after: float | None = None
         try:
             async with asyncio.timeout(self.timeout):
-                response = await self._post(msg_id, body)
-            code = response.status_code
-            retry_after = retry_after_seconds(response.headers.get("retry-after"))
+                code, retry = await self._post(msg_id, body)
+            retry_after = retry_after_seconds(retry)
         except TimeoutError:
             error = f"no answer within {self.timeout:g} s"
         except TargetRefused as exc:
             error = f"refused: {exc}"
-        except httpx.HTTPError as exc:
+        except (aiohttp.ClientError, OSError) as exc:
             error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         latency = (time.perf_counter() - began) * 1000
         return AttemptResult(
