@@ -12,6 +12,7 @@ from services import web
 from services.api import errors, fastpath, metrics
 from services.api.routers import (
     actions,
+    changes,
     documents,
     filing,
     health,
@@ -23,6 +24,7 @@ from services.api.routers import (
     tasks,
     tokens,
     watch,
+    webhooks,
 )
 from services.api.state import AppState
 from services.config import Settings, get_settings
@@ -71,6 +73,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         filing.router,
         screening.router,
         tokens.router,
+        changes.router,
+        webhooks.router,
     )
     for router in api_routers:
         app.include_router(router, prefix="/api/v1", responses=errors.API_ERRORS)

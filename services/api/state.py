@@ -13,6 +13,8 @@ from temporalio.service import RetryConfig
 from services.api.auth import Authenticator
 from services.api.cache import LruCache
 from services.api.errors import ServiceUnavailable
+from services.api.feed import FeedWatcher
+from services.api.offload import DbThreads
 from services.api.watch import OrderWatcher
 from services.config import Settings
 from services.db.engine import SessionFactory
@@ -36,10 +38,16 @@ class AppState:
     )
     # Requests waiting for an order to change (`GET /orders/{id}/watch`), woken by one poller.
     watcher: OrderWatcher = field(init=False)
+    # Database work of the routes written for the async path (change feed, webhooks).
+    db_threads: DbThreads = field(init=False)
+    # Requests long-polling the change feed, woken by one poller.
+    feed: FeedWatcher = field(init=False)
 
     def __post_init__(self) -> None:
         self.watcher = OrderWatcher(self.engine)
         self.auth = Authenticator(self.engine, self.write_session)
+        self.db_threads = DbThreads(self.settings.db_pool_size)
+        self.feed = FeedWatcher(self.engine, self.db_threads)
 
     async def temporal_client(self) -> Client:
         """The Temporal client, connecting on first need so the API starts without it."""

@@ -23,7 +23,7 @@ from schemas.orders import (
     OrderView,
 )
 from schemas.workflow_io import TransitionRecord
-from services.db import audit
+from services.db import audit, changes_repo
 from services.db.models import OrderEventRow, OrderLineRow, OrderRow
 from services.db.money import from_cents, to_cents, utc
 from workflows.rules.license_input import order_draw
@@ -85,6 +85,8 @@ def insert_order(
         "data": {"external_ref": booking.external_ref} if booking.external_ref else {},
     }
     chained = event | {"prev_hash": "", "hash": audit.event_hash("", **event)}
+    # Last statement before the commit: the feed position's lock is held only from here.
+    chained["position"] = changes_repo.next_position(conn)
     conn.execute(_EVENTS.insert().values(chained))
     return row
 
@@ -171,23 +173,25 @@ def record_transition(session: Session, rec: TransitionRecord) -> bool:
     conn = session.connection()
     prev = audit.previous_hash(conn, order_id=rec.order_id, seq=rec.seq)
     values |= {"prev_hash": prev, "hash": audit.event_hash(prev, **values)}
-    insert = _insert_ignore(session)
-    stmt = insert(_EVENTS).values(**values)
-    stmt = stmt.on_conflict_do_nothing(index_elements=["order_id", "seq"])
-    inserted = int(conn.execute(stmt).rowcount) == 1
-    values = _read_model_values(rec)
+    model = _read_model_values(rec)
     if rec.booking is not None:
-        values |= _booking_values(rec.booking)
+        model |= _booking_values(rec.booking)
     moved = conn.execute(
         _ORDERS.update()
         .where(_ORDERS.c.id == rec.order_id, _ORDERS.c.seq < rec.seq)
-        .values(**values)
+        .values(**model)
     )
     if rec.booking is not None and moved.rowcount == 1:
         # The lines follow the booking (lists filter by SKU); only when this write moved it.
         conn.execute(_LINES.delete().where(_LINES.c.order_id == rec.order_id))
         conn.execute(_LINES.insert(), _line_rows(rec.order_id, rec.booking))
-    return inserted
+    # The event last: its feed position holds the feed's lock until the commit (changes_repo).
+    # A replayed seq inserts nothing and leaves a gap in positions, which the feed skips.
+    values["position"] = changes_repo.next_position(conn)
+    insert = _insert_ignore(session)
+    stmt = insert(_EVENTS).values(**values)
+    stmt = stmt.on_conflict_do_nothing(index_elements=["order_id", "seq"])
+    return int(conn.execute(stmt).rowcount) == 1
 
 
 def _read_model_values(rec: TransitionRecord) -> dict[str, Any]:
