@@ -215,11 +215,44 @@ class OrderView(BaseModel):
     legal_hold: bool = False
 
 
+class OrderSummary(BaseModel):
+    """An order as the order book lists it; `GET /orders/{id}` has the whole order."""
+
+    id: str
+    external_ref: str | None
+    state: OrderState
+    waiting_role: Role | None = Field(description="Whose step it is, if anyone's")
+    purchaser: str
+    end_user: str
+    destination: str
+    skus: list[str]
+    total_quantity: int
+    total_value: Money
+    created_at: datetime
+    updated_at: datetime
+
+
 class OrderPage(BaseModel):
     """A page of orders."""
 
-    items: list[OrderView]
+    items: list[OrderSummary]
     next_cursor: str | None
+
+
+class StateTotal(BaseModel):
+    """How many orders are in a state, and their value."""
+
+    state: OrderState
+    count: int
+    total_value: Money
+
+
+class OrderBookPage(BaseModel):
+    """A numbered page of the order book in any order, with counts for page numbers."""
+
+    items: list[OrderSummary]
+    total: int = Field(description="Orders matching the filters")
+    by_state: list[StateTotal] = Field(description="Matching orders by state, state filter aside")
 
 
 class OrderEvent(BaseModel):
@@ -239,4 +272,27 @@ class EventPage(BaseModel):
     """An order's audit trail, oldest first."""
 
     items: list[OrderEvent]
+    next_cursor: str | None = None
+
+
+class Task(BaseModel):
+    """One order waiting on a role."""
+
+    order_id: str
+    state: OrderState
+    actions: list[str]
+    role: Role
+    waiting_since: datetime
+    due_at: datetime | None
+    overdue: bool
+    purchaser: str
+    end_user: str
+    destination: str
+    total_value: Money
+
+
+class TaskPage(BaseModel):
+    """The work queue of a role."""
+
+    items: list[Task]
     next_cursor: str | None = None

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlmodel import Session
 from temporalio.client import Client
 
 from schemas.common import Actor, Role
-from services.api.state import AppState
 from services.db import auth_repo
+from services.ops.state import AppState
 
 
 async def get_state(request: Request) -> AppState:
@@ -22,19 +21,6 @@ async def get_state(request: Request) -> AppState:
 
 
 StateDep = Annotated[AppState, Depends(get_state)]
-
-
-async def get_session(state: StateDep) -> AsyncIterator[Session]:
-    """A read session for one request, closed as soon as the route function returns."""
-    # Async and scope="function": the session (and its pooled connection) is closed on the
-    # event loop right after the route, never held across an await. A sync dependency closed
-    # it later in the thread pool; under 64 concurrent lookups the pool ran dry and a route's
-    # blocking checkout on the loop froze every request (9 rps; see bench/RESULTS.md).
-    with state.read_session() as session:
-        yield session
-
-
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 async def get_temporal(state: StateDep) -> Client:
@@ -53,14 +39,14 @@ async def current_user(
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Actor:
     """The caller, from `Authorization: Bearer TOKEN`; 401 when missing or unknown."""
-    # One indexed read, done on the loop like the routes' reads: cheaper than a thread hop.
+    # One indexed read on the asyncio driver; GETs reuse the answer for a few seconds.
     if creds is None or creds.scheme.lower() != "bearer":
         raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
     key = auth_repo.hash_token(creds.credentials)
     actor = state.actors.get(key) if request.method == "GET" else None
     if actor is None:
-        with state.read_session() as session:
-            actor = auth_repo.resolve_token(session, token=creds.credentials)
+        token = creds.credentials
+        actor = await state.read(lambda session: auth_repo.resolve_token(session, token=token))
         if actor is not None:
             state.actors.put(key, actor)
     if actor is None:

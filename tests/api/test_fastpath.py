@@ -13,11 +13,11 @@ from starlette.types import Send
 
 from schemas.common import Role
 from services.api.fastpath import ROUTE, StatusLookupFastPath
-from services.api.state import TOKEN_TTL_SECONDS
 from services.config import Settings
 from services.db import auth_repo
 from services.db.engine import SessionFactory, make_engine, session_factory
 from services.db.models import TokenRow, UserRow
+from services.ops.state import TOKEN_TTL_SECONDS
 from tests.harness import ApiHarness
 
 pytestmark = pytest.mark.usefixtures("screening_list")

@@ -1,0 +1,135 @@
+"""What the app holds for its lifetime: engines, session factories, the Temporal client.
+
+It belongs to neither the API nor the console: both are handed it and call the operations in
+`services.ops` with it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from sqlalchemy import Engine
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import Session
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RetryConfig
+
+from schemas.common import Actor
+from services.config import Settings
+from services.db.engine import (
+    AsyncSessionFactory,
+    SessionFactory,
+    async_session_factory,
+    make_async_engine,
+    make_engine,
+    session_factory,
+)
+from services.ops.cache import LruCache
+from services.ops.errors import ServiceUnavailable
+from services.ops.views import ViewReader
+from services.ops.watch import OrderWatcher
+
+T = TypeVar("T")
+
+TOKEN_TTL_SECONDS = 5.0
+
+
+@dataclass
+class AppState:
+    """Created in the lifespan, handed out through dependencies."""
+
+    settings: Settings
+    # Everything on the event loop goes through `db` (asyncio drivers). `engine` is for work
+    # explicitly handed to threads: the bulk import and the metrics scrape.
+    db: AsyncEngine
+    engine: Engine
+    temporal: Client | None = None
+    _connecting: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # Who a token is, for a few seconds, for reads only: a status lookup saves a query, while
+    # every change is authorised against the database as it is now.
+    actors: LruCache[Actor] = field(
+        default_factory=lambda: LruCache(max_entries=10_000, ttl=TOKEN_TTL_SECONDS)
+    )
+    # Rendered order views keyed by what makes them change (sequence number, hold, retention).
+    views: LruCache[tuple[object, bytes]] = field(
+        default_factory=lambda: LruCache(max_entries=20_000)
+    )
+    # Requests waiting for an order to change (`GET /orders/{id}/watch`), woken by one poller.
+    watcher: OrderWatcher = field(init=False)
+    # Status lookups: concurrent ones share one query (services/ops/views.py).
+    lookups: ViewReader = field(init=False)
+    read_session: AsyncSessionFactory = field(init=False)
+    write_session: AsyncSessionFactory = field(init=False)
+    thread_write_session: SessionFactory = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.watcher = OrderWatcher(self.db)
+        self.lookups = ViewReader(self.db, self.views)
+        self.read_session = async_session_factory(self.db)
+        self.write_session = async_session_factory(self.db, write=True)
+        self.thread_write_session = session_factory(self.engine, write=True)
+
+    @classmethod
+    def open(cls, settings: Settings) -> AppState:
+        """Engines for these settings; `close()` when done."""
+        return cls(
+            settings=settings,
+            db=make_async_engine(settings.database_url, pool_size=settings.db_pool_size),
+            # Threads only (import batches, metrics): a small pool.
+            engine=make_engine(settings.database_url, pool_size=2),
+        )
+
+    async def close(self) -> None:
+        """Return every pooled connection."""
+        await self.db.dispose()
+        self.engine.dispose()
+
+    async def read(self, work: Callable[[Session], T]) -> T:
+        """Run repository code (written for a Session) with its IO on the asyncio driver."""
+        # run_sync: the repositories stay one synchronous code base, shared with the worker;
+        # here every query they issue awaits the async driver, so the loop never blocks.
+        async with self.read_session() as session:
+            # SQLModel's AsyncSession hands `work` its own Session subclass; typed as SQLAlchemy's.
+            return await session.run_sync(work)  # type: ignore[arg-type]
+
+    async def write(self, work: Callable[[Session], T]) -> T:
+        """As `read`, in a write transaction committed when `work` returns."""
+        async with self.write_session() as session:
+            result = await session.run_sync(work)  # type: ignore[arg-type]
+            await session.commit()
+            return result
+
+    async def temporal_client(self) -> Client:
+        """The Temporal client, connecting on first need so the API starts without it."""
+        if self.temporal is not None:
+            return self.temporal
+        async with self._connecting:
+            if self.temporal is None:
+                try:
+                    self.temporal = await connect_temporal(self.settings, for_api=True)
+                except Exception as exc:  # any failure to connect means "try later"
+                    raise ServiceUnavailable(
+                        f"Temporal at {self.settings.temporal_address} is unreachable"
+                    ) from exc
+        return self.temporal
+
+
+# A person waits on the API: when Temporal is down, answer 503 within ~2 s rather than
+# retrying for the SDK's default ~10 s. Workers keep the default patient retries.
+API_RETRY = RetryConfig(
+    initial_interval_millis=100, max_interval_millis=500, max_elapsed_time_millis=2000
+)
+
+
+async def connect_temporal(settings: Settings, *, for_api: bool = False) -> Client:
+    """A client that speaks pydantic models, as workers and API must agree."""
+    return await Client.connect(
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        data_converter=pydantic_data_converter,
+        retry_config=API_RETRY if for_api else None,
+    )
