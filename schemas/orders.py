@@ -239,22 +239,6 @@ class OrderPage(BaseModel):
     next_cursor: str | None
 
 
-class StateTotal(BaseModel):
-    """How many orders are in a state, and their value."""
-
-    state: OrderState
-    count: int
-    total_value: Money
-
-
-class OrderBookPage(BaseModel):
-    """A numbered page of the order book in any order, with counts for page numbers."""
-
-    items: list[OrderSummary]
-    total: int = Field(description="Orders matching the filters")
-    by_state: list[StateTotal] = Field(description="Matching orders by state, state filter aside")
-
-
 class OrderEvent(BaseModel):
     """One entry of an order's audit trail."""
 

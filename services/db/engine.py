@@ -38,9 +38,13 @@ def async_url(url: str) -> URL:
     return parsed.set(drivername="postgresql+psycopg")
 
 
-def make_async_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+def make_async_engine(url: str, *, pool_size: int = 10, reads: bool = False) -> AsyncEngine:
     """The API's engine: database IO never blocks the event loop (SQLite's runs in a thread
-    per connection, PostgreSQL's on the loop through psycopg's async connection)."""
+    per connection, PostgreSQL's on the loop through psycopg's async connection).
+
+    `reads=True`: for reads only, in autocommit on PostgreSQL, which saves the BEGIN and the
+    ROLLBACK round trips around every query.
+    """
     target = async_url(url)
     if target.get_backend_name() == "sqlite":
         if target.database and target.database != ":memory:":
@@ -53,7 +57,8 @@ def make_async_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         return engine
     # No pre-ping: it would double the round trips of the hottest read. A connection the server
     # dropped fails one query, and SQLAlchemy then replaces the whole pool.
-    return create_async_engine(target, pool_size=pool_size, max_overflow=pool_size)
+    extra: dict[str, Any] = {"isolation_level": "AUTOCOMMIT"} if reads else {}
+    return create_async_engine(target, pool_size=pool_size, max_overflow=pool_size, **extra)
 
 
 def async_session_factory(engine: AsyncEngine, *, write: bool = False) -> AsyncSessionFactory:

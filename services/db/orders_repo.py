@@ -14,13 +14,11 @@ from sqlalchemy import select as core_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
-from schemas.common import Role
 from schemas.orders import (
     BookOrderRequest,
     OrderEvent,
     OrderState,
     OrderStatus,
-    OrderSummary,
     OrderView,
 )
 from schemas.workflow_io import TransitionRecord
@@ -246,28 +244,36 @@ _SUMMARY = core_select(
 )
 
 
-def to_summary(row: Any) -> OrderSummary:
-    """A row of `list_orders` or `page_orders` as the API lists it (built, not validated)."""
-    return OrderSummary.model_construct(
-        id=row.id,
-        external_ref=row.external_ref,
-        state=OrderState(row.state),
-        waiting_role=Role(row.waiting_role) if row.waiting_role else None,
-        purchaser=row.purchaser_name,
-        end_user=row.end_user_name,
-        destination=row.destination,
-        skus=sorted(set(row.skus.split(","))) if row.skus else [],
-        total_quantity=row.total_quantity,
-        total_value=from_cents(row.total_value_cents),
-        created_at=utc(row.created_at),
-        updated_at=utc(row.updated_at),
-    )
+def to_summary(row: Any) -> dict[str, Any]:
+    """A row of `_SUMMARY` as `OrderSummary` JSON, ready to serialise (~3 µs a row)."""
+    # Plain values, as pydantic would serialise them: built and validated as models, a page
+    # of 50 cost more than the query behind it. `OrderSummary` documents the shape and
+    # tests/api/test_queries.py validates the API's answers against it.
+    cents = int(row.total_value_cents)
+    return {
+        "id": row.id,
+        "external_ref": row.external_ref,
+        "state": row.state,
+        "waiting_role": row.waiting_role,
+        "purchaser": row.purchaser_name,
+        "end_user": row.end_user_name,
+        "destination": row.destination,
+        "skus": sorted(set(row.skus.split(","))) if row.skus else [],
+        "total_quantity": row.total_quantity,
+        "total_value": f"{cents // 100}.{cents % 100:02d}",
+        "created_at": _iso(row.created_at),
+        "updated_at": _iso(row.updated_at),
+    }
+
+
+def _iso(value: datetime) -> str:
+    return utc(value).isoformat().replace("+00:00", "Z")
 
 
 def list_orders(
     session: Session, *, filters: OrderFilter, cursor: str | None, limit: int
-) -> tuple[list[OrderSummary], str | None]:
-    """Newest first, keyset-paginated so deep pages stay as fast as the first."""
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Summaries, newest first, keyset-paginated so deep pages stay as fast as the first."""
     stmt = _SUMMARY.where(*filter_clauses(filters))
     if cursor:
         created, order_id = decode_cursor(cursor)
@@ -397,8 +403,8 @@ def page_orders(
     descending: bool,
     offset: int,
     limit: int,
-) -> tuple[list[OrderSummary], int]:
-    """One page of orders in any `SORT_KEYS` order, and how many match (for page numbers)."""
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of summaries in any `SORT_KEYS` order, and how many match (page numbers)."""
     clauses = filter_clauses(filters)
     key = col(SORT_KEYS[sort])
     tie = col(OrderRow.id)

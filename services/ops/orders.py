@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -17,11 +18,8 @@ from schemas.common import Role
 from schemas.orders import (
     BookOrderRequest,
     EventPage,
-    OrderBookPage,
-    OrderPage,
     OrderState,
     OrderView,
-    StateTotal,
     Task,
     TaskPage,
 )
@@ -53,19 +51,26 @@ async def order_dict(state: AppState, order_id: str) -> dict[str, Any]:
 
 async def order_page(
     state: AppState, *, filters: orders_repo.OrderFilter, cursor: str | None, limit: int
-) -> OrderPage:
-    """Newest first, filtered, keyset-paginated: the order book's rows."""
+) -> bytes:
+    """Newest first, filtered, keyset-paginated: an `OrderPage` as JSON."""
 
-    def read(session: Session) -> OrderPage:
+    def read(session: Session) -> tuple[list[dict[str, Any]], str | None]:
         try:
-            items, next_cursor = orders_repo.list_orders(
-                session, filters=filters, cursor=cursor, limit=limit
-            )
+            return orders_repo.list_orders(session, filters=filters, cursor=cursor, limit=limit)
         except ValueError as exc:
             raise InvalidInput(("query", "cursor"), str(exc)) from exc
-        return OrderPage.model_construct(items=items, next_cursor=next_cursor)
 
-    return await state.read(read)
+    items, next_cursor = await state.read(read)
+    return json.dumps({"items": items, "next_cursor": next_cursor}).encode()
+
+
+@dataclass(frozen=True)
+class BookPage:
+    """A numbered page of the order book, how many orders match, and totals by state."""
+
+    items: list[dict[str, Any]]  # `OrderSummary` JSON
+    total: int
+    by_state: list[tuple[OrderState, int, Decimal]]  # count and value, any state filter aside
 
 
 async def book_page(
@@ -76,20 +81,16 @@ async def book_page(
     descending: bool,
     offset: int,
     limit: int,
-) -> OrderBookPage:
+) -> BookPage:
     """A numbered page in any sort order, with totals by state (the console's order book)."""
 
-    def read(session: Session) -> OrderBookPage:
+    def read(session: Session) -> BookPage:
         items, total = orders_repo.page_orders(
             session, filters=filters, sort=sort, descending=descending, offset=offset, limit=limit
         )
         totals = orders_repo.totals_by_state(session, filters=replace(filters, state=None))
-        by_state = [
-            StateTotal(state=s, count=totals[s][0], total_value=totals[s][1])
-            for s in OrderState
-            if s in totals
-        ]
-        return OrderBookPage(items=items, total=total, by_state=by_state)
+        by_state = [(s, *totals[s]) for s in OrderState if s in totals]
+        return BookPage(items=items, total=total, by_state=by_state)
 
     return await state.read(read)
 

@@ -43,9 +43,11 @@ class AppState:
     """Created in the lifespan, handed out through dependencies."""
 
     settings: Settings
-    # Everything on the event loop goes through `db` (asyncio drivers). `engine` is for work
-    # explicitly handed to threads: the bulk import and the metrics scrape.
+    # Everything on the event loop goes through `db` (writes) and `reads` (asyncio drivers;
+    # autocommit on PostgreSQL). `engine` is for work explicitly handed to threads: the bulk
+    # import and the metrics scrape.
     db: AsyncEngine
+    reads: AsyncEngine
     engine: Engine
     temporal: Client | None = None
     _connecting: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -67,18 +69,20 @@ class AppState:
     thread_write_session: SessionFactory = field(init=False)
 
     def __post_init__(self) -> None:
-        self.watcher = OrderWatcher(self.db)
-        self.lookups = ViewReader(self.db, self.views)
-        self.read_session = async_session_factory(self.db)
+        self.watcher = OrderWatcher(self.reads)
+        self.lookups = ViewReader(self.reads, self.views)
+        self.read_session = async_session_factory(self.reads)
         self.write_session = async_session_factory(self.db, write=True)
         self.thread_write_session = session_factory(self.engine, write=True)
 
     @classmethod
     def open(cls, settings: Settings) -> AppState:
         """Engines for these settings; `close()` when done."""
+        url, size = settings.database_url, settings.db_pool_size
         return cls(
             settings=settings,
-            db=make_async_engine(settings.database_url, pool_size=settings.db_pool_size),
+            db=make_async_engine(url, pool_size=max(1, size // 2)),
+            reads=make_async_engine(url, pool_size=size, reads=True),
             # Threads only (import batches, metrics): a small pool.
             engine=make_engine(settings.database_url, pool_size=2),
         )
@@ -86,6 +90,7 @@ class AppState:
     async def close(self) -> None:
         """Return every pooled connection."""
         await self.db.dispose()
+        await self.reads.dispose()
         self.engine.dispose()
 
     async def read(self, work: Callable[[Session], T]) -> T:

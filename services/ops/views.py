@@ -47,8 +47,7 @@ class ViewReader:
     """Order views as JSON bytes, read in batches on the async engine."""
 
     def __init__(self, engine: AsyncEngine, cache: ViewCache) -> None:
-        # Autocommit: a read needs no BEGIN/ROLLBACK round trips around it.
-        self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._engine = engine
         self._cache = cache
         self._pending: dict[str, list[asyncio.Future[tuple[int, bytes] | None]]] = {}
         self._drainer: asyncio.Task[None] | None = None

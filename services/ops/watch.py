@@ -38,7 +38,7 @@ class OrderWatcher:
     """Wakes requests waiting on orders when those orders' `seq` moves."""
 
     def __init__(self, engine: AsyncEngine, tick: float = TICK_SECONDS) -> None:
-        self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._engine = engine
         self._tick = tick
         self._waiters: dict[str, list[_Waiter]] = defaultdict(list)
         self._count = 0

@@ -76,8 +76,8 @@ async def _load_book(request: Request, query: BookQuery) -> dict[str, Any]:
         offset=(query.page - 1) * PER_PAGE,
         limit=PER_PAGE,
     )
-    totals = [(t.state.value, t.count, t.total_value) for t in page.by_state]
-    return {"items": page.model_dump(mode="json")["items"], "total": page.total, "totals": totals}
+    totals = [(s.value, count, value) for s, count, value in page.by_state]
+    return {"items": page.items, "total": page.total, "totals": totals}
 
 
 @router.get("/orders")

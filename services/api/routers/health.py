@@ -22,7 +22,7 @@ async def readyz(state: StateDep) -> JSONResponse:
     """Database and Temporal both reachable (else 503)."""
     checks: dict[str, str] = {}
     try:
-        async with state.db.connect() as conn:
+        async with state.reads.connect() as conn:
             await conn.execute(text("SELECT 1"))
         checks["database"] = "ok"
     except Exception as exc:  # readiness reports any failure, it never raises

@@ -54,8 +54,7 @@ async def list_orders(
         state=state, sku=sku, destination=destination.upper() if destination else None, q=q
     )
     page = await orders.order_page(state_, filters=filters, cursor=cursor, limit=limit)
-    # Serialised once here; FastAPI would validate the built page again on its way out.
-    return Response(page.model_dump_json().encode(), media_type="application/json")
+    return Response(page, media_type="application/json")
 
 
 @router.get("/orders/{order_id}/events", response_model=EventPage)
