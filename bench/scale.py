@@ -1,7 +1,8 @@
 """How cost grows with open orders: 100, 1,000 and 10,000 orders waiting on their licenses.
 
 Run from the repository root: `python -m bench.scale [--levels 100,1000,10000]`.
-Writes bench/out/scale.json. At each level: the rate at which the new orders were taken to
+Writes bench/out/scale-DATABASE.json (`--database sqlite|postgresql`). At each level: the rate
+at which the new orders were taken to
 AWAITING_LICENSE, the memory of each process, their CPU while everything waits (durable waits
 cost nothing: a deadline timer kept by the server, no polling) and the full-lifecycle
 throughput of a probe batch.
@@ -20,6 +21,7 @@ from typing import Any
 
 import psutil
 
+from bench import _db
 from bench._stack import OUT, Stack, exportflow_stack, loadavg, temporal_dev
 from bench.drive import Driver, bounded, client_session, timed_rate
 
@@ -58,12 +60,15 @@ async def _level(
     return {"fill": fill, "idle_cpu_percent": idle_cpu, "rss_mb": rss, "probe": lifecycle}
 
 
-def run(workdir: Path, levels: list[int], probe: int, idle: float) -> dict[str, Any]:
+def run(
+    workdir: Path, db: str, levels: list[int], probe: int, idle: float, cache: int
+) -> dict[str, Any]:
     """Grow the number of waiting orders level by level, measuring at each."""
     results: dict[str, Any] = {}
     with (
+        _db.database(db, workdir) as url,
         temporal_dev(workdir) as (address, server),
-        exportflow_stack(workdir, address, worker_max_cached_workflows="20000") as stack,
+        exportflow_stack(workdir, address, url, worker_max_cached_workflows=str(cache)) as stack,
     ):
         procs = {
             "temporal": psutil.Process(server.pid),
@@ -80,22 +85,27 @@ def run(workdir: Path, levels: list[int], probe: int, idle: float) -> dict[str, 
 
 
 def main() -> None:
-    """Run the benchmark and write bench/out/scale.json."""
+    """Run the benchmark and write bench/out/scale-DATABASE.json."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--levels", default="100,1000,10000")
     parser.add_argument("--probe", type=int, default=100, help="lifecycles measured per level")
     parser.add_argument("--idle-seconds", type=float, default=20)
+    parser.add_argument("--cache", type=int, default=20_000, help="worker's workflow cache")
+    _db.add_argument(parser)
     args = parser.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
     with tempfile.TemporaryDirectory(prefix="exportflow-bench-") as tmp:
         report = {
-            "levels": run(Path(tmp), levels, args.probe, args.idle_seconds),
-            "worker_max_cached_workflows": 20000,
+            "database": args.database,
+            "levels": run(
+                Path(tmp), args.database, levels, args.probe, args.idle_seconds, args.cache
+            ),
+            "worker_max_cached_workflows": args.cache,
             "loadavg_after": loadavg(),
             "command": "python -m bench.scale " + " ".join(sys.argv[1:]),
         }
     OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "scale.json").write_text(json.dumps(report, indent=2) + "\n")
+    (OUT / f"scale-{args.database}.json").write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))
 
 

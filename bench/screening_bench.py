@@ -1,11 +1,13 @@
 """Screening speed on the full OFAC SDN list (July 2021): parse, store, index build, screening.
 
-Run from the repository root: `python -m bench.screening_bench`. Writes bench/out/screening.json.
+Run from the repository root: `python -m bench.screening_bench [--database sqlite|postgresql]`.
+Writes bench/out/screening-DATABASE.json.
 The shared data folder sits beside the repository (../shared/data).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import random
 import re
@@ -18,6 +20,7 @@ from typing import Any
 
 from sqlmodel import Session, SQLModel, create_engine
 
+from bench import _db
 from schemas.screening import ListedParty
 from services.db import models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from services.screening.csl import parse_csl
@@ -172,9 +175,9 @@ def _percentiles(timings: list[float]) -> dict[str, float]:
     }
 
 
-def _store_timings(folder: Path) -> dict[str, float]:
-    with tempfile.TemporaryDirectory() as tmp:
-        engine = create_engine(f"sqlite:///{Path(tmp) / 'bench.db'}")
+def _store_timings(folder: Path, db: str) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as tmp, _db.database(db, Path(tmp)) as url:
+        engine = create_engine(url)
         SQLModel.metadata.create_all(engine)
         with Session(engine) as session:
             _, import_ms = _timed(
@@ -182,11 +185,14 @@ def _store_timings(folder: Path) -> dict[str, float]:
             )
             _, load_ms = _timed(lambda: load_active_parties(session))
         engine.dispose()
-    return {"sqlite_import_ms": round(import_ms, 1), "sqlite_load_active_ms": round(load_ms, 1)}
+    return {"store_import_ms": round(import_ms, 1), "store_load_active_ms": round(load_ms, 1)}
 
 
 def main() -> None:
-    """Run the benchmark, print the figures and write them to bench/out/screening.json."""
+    """Run the benchmark, print the figures and write bench/out/screening-DATABASE.json."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    _db.add_argument(parser)
+    args = parser.parse_args()
     folder = (SHARED / "ofac-sdn-2021").resolve()
     files = [(folder / name).read_bytes() for name in ("sdn.csv", "alt.csv", "add.csv")]
     parties, parse_ms = _timed(lambda: parse_sdn(*files))
@@ -208,11 +214,13 @@ def main() -> None:
         "parse_csl_sample_ms": round(csl_ms, 2),
         "index_build_ms": round(build_ms, 1),
         "screen": _percentiles(timings),
-        **_store_timings(folder),
+        "database": args.database,
+        **_store_timings(folder, args.database),
         "quality": _quality(queries),
     }
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(report, indent=2) + "\n")
+    out = OUT.with_name(f"screening-{args.database}.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))
 
 
