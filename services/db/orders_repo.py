@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -243,25 +243,28 @@ def to_summary(row: Any) -> dict[str, Any]:
     # Plain values, as pydantic would serialise them: built and validated as models, a page
     # of 50 cost more than the query behind it. `OrderSummary` documents the shape and
     # tests/api/test_queries.py validates the API's answers against it.
-    cents = int(row.total_value_cents)
+    oid, ref, state, role, buyer, end_user, dest, quantity, cents, created, updated, skus = row
     return {
-        "id": row.id,
-        "external_ref": row.external_ref,
-        "state": row.state,
-        "waiting_role": row.waiting_role,
-        "purchaser": row.purchaser_name,
-        "end_user": row.end_user_name,
-        "destination": row.destination,
-        "skus": sorted(set(row.skus.split(","))) if row.skus else [],
-        "total_quantity": row.total_quantity,
+        "id": oid,
+        "external_ref": ref,
+        "state": state,
+        "waiting_role": role,
+        "purchaser": buyer,
+        "end_user": end_user,
+        "destination": dest,
+        "skus": sorted(set(skus.split(","))) if skus else [],
+        "total_quantity": quantity,
         "total_value": f"{cents // 100}.{cents % 100:02d}",
-        "created_at": _iso(row.created_at),
-        "updated_at": _iso(row.updated_at),
+        "created_at": _iso(created),
+        "updated_at": _iso(updated),
     }
 
 
 def _iso(value: datetime) -> str:
-    return utc(value).isoformat().replace("+00:00", "Z")
+    # As pydantic writes an aware UTC datetime; SQLite hands back naive ones (stored as UTC).
+    if value.tzinfo is None:
+        return value.isoformat() + "Z"
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def list_orders(

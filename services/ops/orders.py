@@ -60,8 +60,12 @@ async def order_page(
         except ValueError as exc:
             raise InvalidInput(("query", "cursor"), str(exc)) from exc
 
-    items, next_cursor = await state.read(read)
-    return json.dumps({"items": items, "next_cursor": next_cursor}).encode()
+    async def page() -> bytes:
+        items, next_cursor = await state.read(read)
+        return json.dumps({"items": items, "next_cursor": next_cursor}).encode()
+
+    # Clients asking for the same page at the same time share one query (services/ops/coalesce).
+    return await state.pages.run((filters, cursor, limit), page)
 
 
 @dataclass(frozen=True)

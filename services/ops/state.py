@@ -29,6 +29,7 @@ from services.db.engine import (
     session_factory,
 )
 from services.ops.cache import LruCache
+from services.ops.coalesce import Coalescer
 from services.ops.errors import ServiceUnavailable
 from services.ops.views import ViewReader
 from services.ops.watch import OrderWatcher
@@ -64,6 +65,8 @@ class AppState:
     watcher: OrderWatcher = field(init=False)
     # Status lookups: concurrent ones share one query (services/ops/views.py).
     lookups: ViewReader = field(init=False)
+    # Order-list pages: identical requests in flight together share one query.
+    pages: Coalescer[bytes] = field(default_factory=Coalescer)
     read_session: AsyncSessionFactory = field(init=False)
     write_session: AsyncSessionFactory = field(init=False)
     thread_write_session: SessionFactory = field(init=False)
