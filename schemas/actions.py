@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from schemas.applications import ApplicationStatusBody, SubmitApplicationBody
 from schemas.common import Actor, Money, Strict
 from schemas.orders import HitDecision
 
@@ -25,6 +26,8 @@ class Action(StrEnum):
     CANCEL = "cancel"
     SHIP = "ship"
     DELIVER = "deliver"
+    SUBMIT_APPLICATION = "submit-application"
+    APPLICATION_STATUS = "application-status"
 
 
 class LicenseDecision(StrEnum):
@@ -48,6 +51,10 @@ class NoteBody(Strict):
     """Body for an approval, with an optional note."""
 
     note: str | None = Field(default=None, max_length=2000)
+    license_required: bool | None = Field(
+        default=None,
+        description="the officer's determination for lines no rule decides; required then",
+    )
 
 
 class EmptyBody(Strict):
@@ -119,6 +126,14 @@ class ShipCommand(ShipBody, Command):
     """A shipment, as the workflow receives it."""
 
 
+class SubmitApplicationCommand(SubmitApplicationBody, Command):
+    """A filed BIS application, as the workflow receives it."""
+
+
+class ApplicationStatusCommand(ApplicationStatusBody, Command):
+    """BIS's answer on an application, as the workflow receives it."""
+
+
 BODY_FOR_ACTION: dict[Action, type[Strict]] = {
     Action.CLEAR_SCREENING: ReasonBody,
     Action.DISPOSITION: DispositionBody,
@@ -130,4 +145,6 @@ BODY_FOR_ACTION: dict[Action, type[Strict]] = {
     Action.CANCEL: ReasonBody,
     Action.SHIP: ShipBody,
     Action.DELIVER: EmptyBody,
+    Action.SUBMIT_APPLICATION: SubmitApplicationBody,
+    Action.APPLICATION_STATUS: ApplicationStatusBody,
 }

@@ -8,6 +8,7 @@ from decimal import Decimal
 from pydantic import BaseModel
 
 from schemas.common import Money
+from schemas.documents import EvidenceRequirement
 from schemas.orders import (
     BookOrderRequest,
     Determination,
@@ -75,6 +76,7 @@ class DetermineRequest(BaseModel):
     order_id: str
     booking: BookOrderRequest
     screening: ScreeningResult
+    on: date | None = None  # the workflow's today; rules and country groups are dated
 
 
 class AllocateRequest(BaseModel):
@@ -116,6 +118,8 @@ class ShipCheckRequest(BaseModel):
 
     order_id: str
     license_number: str | None
+    evidence: list[EvidenceRequirement] = []
+    last_shipped_at: datetime | None = None
 
 
 class ShipCheck(BaseModel):

@@ -23,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
         OrderState,
         OrderStatus,
         ScreeningResult,
+        screening_status,
     )
     from schemas.workflow_io import (
         DetermineRequest,
@@ -136,15 +137,17 @@ class OrderMachine:
         return det
 
     async def _screen(self) -> ScreeningResult:
-        booking = self._input.booking
-        parties = {"purchaser": booking.purchaser, "end_user": booking.end_user}
+        parties = self._input.booking.parties()
         return await lookup(
             OrderActivities.screen, ScreenRequest(order_id=self.order_id, parties=parties)
         )
 
     async def _determine(self, screening: ScreeningResult) -> Determination:
         req = DetermineRequest(
-            order_id=self.order_id, booking=self._input.booking, screening=screening
+            order_id=self.order_id,
+            booking=self._input.booking,
+            screening=screening,
+            on=workflow.now().date(),
         )
         return await lookup(OrderActivities.determine, req)
 
@@ -164,7 +167,7 @@ class OrderMachine:
             fresh.dispositions = old.dispositions
         self._status.screening = fresh
         open_hits = fresh.open_hits()
-        fresh.status = "potential_match" if open_hits else ("cleared" if fresh.hits else "clear")
+        fresh.status = screening_status(has_hits=bool(fresh.hits), open_hits=bool(open_hits))
         return [h.entry_id for h in open_hits]
 
     async def _apply_rescreen(self, fresh: ScreeningResult, action: str) -> bool:

@@ -25,8 +25,8 @@ from schemas.workflow_io import TransitionRecord
 from services.db import audit
 from services.db.models import OrderEventRow, OrderLineRow, OrderRow
 from services.db.money import from_cents, to_cents, utc
-from workflows.rules.deadlines import add_years
 from workflows.rules.license_input import order_draw
+from workflows.rules.retention import RETENTION_STARTS, retention_until
 from workflows.rules.transitions import waiting_for
 
 _EVENTS = OrderEventRow.__table__  # type: ignore[attr-defined]
@@ -61,7 +61,7 @@ def insert_order(
         updated_at=now,
         state=OrderState.BOOKED,
         state_entered_at=now,
-        destination=booking.end_user.country,
+        destination=booking.consignee().country,
         purchaser_name=booking.purchaser.name,
         end_user_name=booking.end_user.name,
         total_value_cents=to_cents(value),
@@ -166,13 +166,6 @@ def record_transition(session: Session, rec: TransitionRecord) -> bool:
     return inserted
 
 
-# Export records are kept five years from export, or from other termination (EAR Part 762).
-_RETENTION_STARTS = frozenset(
-    {OrderState.SHIPPED, OrderState.CANCELLED, OrderState.REJECTED, OrderState.LICENSE_DENIED}
-)
-RETENTION_YEARS = 5
-
-
 def _read_model_values(rec: TransitionRecord) -> dict[str, Any]:
     status = rec.status
     det = status.determination
@@ -190,8 +183,9 @@ def _read_model_values(rec: TransitionRecord) -> dict[str, Any]:
     }
     if rec.from_state is not rec.to_state:
         values["state_entered_at"] = rec.at
-    if rec.to_state in _RETENTION_STARTS:
-        values["retention_until"] = add_years(rec.at.date(), RETENTION_YEARS)
+    if rec.to_state in RETENTION_STARTS:
+        # Each later qualifying event restarts the five years (the latest of them counts).
+        values["retention_until"] = retention_until(rec.to_state, rec.at.date(), None)
     return values
 
 
@@ -341,6 +335,7 @@ def to_view(row: OrderRow) -> OrderView:
         determination=status.determination,
         screening=status.screening,
         license=status.license,
+        application=status.application,
         approvals=status.approvals,
         approvals_needed=status.approvals_needed,
         due_at=status.due_at,
@@ -348,6 +343,9 @@ def to_view(row: OrderRow) -> OrderView:
         shipment=status.shipment,
         purchaser=booking.purchaser,
         end_user=booking.end_user,
+        ultimate_consignee=booking.ultimate_consignee,
+        intermediate_consignees=booking.intermediate_consignees,
+        ship_from=booking.ship_from,
         end_use=booking.end_use,
         lines=booking.lines,
         requested_ship_date=booking.requested_ship_date,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from temporalio.client import WorkflowUpdateFailedError
@@ -14,6 +14,7 @@ from temporalio.workflow import UpdateMethodMultiParam
 
 from schemas.actions import (
     Action,
+    ApplicationStatusCommand,
     Command,
     DispositionBody,
     DispositionCommand,
@@ -27,9 +28,11 @@ from schemas.actions import (
     ReasonCommand,
     ShipBody,
     ShipCommand,
+    SubmitApplicationCommand,
 )
+from schemas.applications import ApplicationStatusBody, SubmitApplicationBody
 from schemas.common import Actor, Strict
-from schemas.orders import OrderState, OrderStatus
+from schemas.orders import OrderStatus
 from services.ops.errors import NotFound, ServiceUnavailable, conflict
 from services.ops.state import AppState
 from workflows.ids import workflow_id_for
@@ -91,6 +94,18 @@ SPECS: dict[Action, ActionSpec] = {
     Action.DELIVER: ActionSpec(
         EmptyBody, EmptyCommand, OrderWorkflow.deliver, "Sales ops: confirm delivery"
     ),
+    Action.SUBMIT_APPLICATION: ActionSpec(
+        SubmitApplicationBody,
+        SubmitApplicationCommand,
+        OrderWorkflow.submit_application,
+        "Compliance: the BIS application was filed (SNAP-R control number)",
+    ),
+    Action.APPLICATION_STATUS: ActionSpec(
+        ApplicationStatusBody,
+        ApplicationStatusCommand,
+        OrderWorkflow.application_status,
+        "Compliance: BIS registered, held, referred or returned the application",
+    ),
 }
 
 
@@ -120,14 +135,7 @@ async def _precheck(state: AppState, order_id: str, action: Action, user: Actor)
     body = await state.lookups.view(order_id)
     if body is None:
         raise NotFound(f"no order {order_id}")
-    view = json.loads(body)
-    held_from, license = view.get("held_from"), view.get("license")
-    facts = OrderFacts(
-        state=OrderState(view["state"]),
-        held_from=OrderState(held_from) if held_from else None,
-        booked_by=view["created_by"],
-        license_expires_on=date.fromisoformat(license["expires_on"]) if license else None,
-    )
+    facts = OrderFacts.from_view(json.loads(body))
     check_action(facts, action, user, datetime.now(UTC).date())
 
 

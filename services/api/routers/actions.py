@@ -20,6 +20,7 @@ from schemas.actions import (
     ReasonBody,
     ShipBody,
 )
+from schemas.applications import ApplicationStatusBody, SubmitApplicationBody
 from schemas.common import Actor, Strict
 from schemas.orders import OrderView
 from services.api.deps import CurrentUser, StateDep
@@ -137,3 +138,27 @@ async def action_deliver(
 ) -> Response:
     """Sales ops: confirm delivery (no body needed)."""
     return await _act(state, metrics, order_id, Action.DELIVER, user, body)
+
+
+@_route(Action.SUBMIT_APPLICATION)
+async def action_submit_application(
+    order_id: str,
+    body: SubmitApplicationBody,
+    user: CurrentUser,
+    state: StateDep,
+    metrics: MetricsDep,
+) -> Response:
+    """Compliance: the BIS application was filed (SNAP-R control number)."""
+    return await _act(state, metrics, order_id, Action.SUBMIT_APPLICATION, user, body)
+
+
+@_route(Action.APPLICATION_STATUS)
+async def action_application_status(
+    order_id: str,
+    body: ApplicationStatusBody,
+    user: CurrentUser,
+    state: StateDep,
+    metrics: MetricsDep,
+) -> Response:
+    """Compliance: BIS registered, held, referred or returned the application."""
+    return await _act(state, metrics, order_id, Action.APPLICATION_STATUS, user, body)
