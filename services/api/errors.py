@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from services.ops.errors import (
     STATUS_FOR_REFUSAL,
@@ -86,6 +87,13 @@ async def _invalid_input(request: Request, exc: Exception) -> JSONResponse:
     return await _validation_error(request, invalid(exc.loc, exc.message))
 
 
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    # The database refused or dropped the connection (down, restarting, locked past the busy
+    # timeout): the request may be retried, as with Temporal away.
+    unavailable = ServiceUnavailable(f"the database is unavailable ({type(exc).__name__})", 2)
+    return await _unavailable(request, unavailable)
+
+
 async def _unavailable(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ServiceUnavailable)
     return JSONResponse(
@@ -101,4 +109,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(Refusal, _refusal)
     app.add_exception_handler(ServiceUnavailable, _unavailable)
     app.add_exception_handler(NotFound, _not_found)
+    app.add_exception_handler(OperationalError, _database_error)
+    app.add_exception_handler(InterfaceError, _database_error)
     app.add_exception_handler(InvalidInput, _invalid_input)

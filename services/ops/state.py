@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import Session
 from temporalio.client import Client
@@ -100,6 +101,15 @@ class AppState:
         """Run repository code (written for a Session) with its IO on the asyncio driver."""
         # run_sync: the repositories stay one synchronous code base, shared with the worker;
         # here every query they issue awaits the async driver, so the loop never blocks.
+        try:
+            return await self._read_once(work)
+        except DBAPIError as exc:
+            # A connection the server dropped: the pool was replaced; a read may run again.
+            if not exc.connection_invalidated:
+                raise
+            return await self._read_once(work)
+
+    async def _read_once(self, work: Callable[[Session], T]) -> T:
         async with self.read_session() as session:
             # SQLModel's AsyncSession hands `work` its own Session subclass; typed as SQLAlchemy's.
             return await session.run_sync(work)  # type: ignore[arg-type]

@@ -17,6 +17,7 @@ from collections.abc import Hashable
 from typing import Any, Protocol, cast
 
 from sqlalchemy import bindparam, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.db import orders_repo
@@ -84,6 +85,16 @@ class ViewReader:
                         future.set_result(found.get(order_id))
 
     async def _read(self, ids: list[str]) -> dict[str, tuple[int, bytes]]:
+        try:
+            return await self._read_once(ids)
+        except DBAPIError as exc:
+            # A connection the server dropped (restart, failover): SQLAlchemy has replaced the
+            # pool; a read is safe to run again once, on a fresh connection.
+            if not exc.connection_invalidated:
+                raise
+            return await self._read_once(ids)
+
+    async def _read_once(self, ids: list[str]) -> dict[str, tuple[int, bytes]]:
         async with self._engine.connect() as conn:
             versions = {
                 str(row[0]): tuple(row[1:]) for row in await conn.execute(_VERSIONS, {"ids": ids})
