@@ -118,8 +118,10 @@ def _throughput(runs: dict[str, Any]) -> list[str]:
 
 def _screening(runs: dict[str, Any]) -> list[str]:
     def cell(sc: dict[str, Any]) -> str:
-        s = sc["screen"]
-        return f"p50 {s['p50_ms']} / p99 {s['p99_ms']} ms (recall {sc['quality']['recall_listed']})"
+        s, cpu = sc["screen"], sc.get("screen_cpu")
+        cpu_text = f"; CPU p50 {cpu['p50_ms']} / p99 {cpu['p99_ms']} ms" if cpu else ""
+        recall = sc["quality"]["recall_listed"]
+        return f"p50 {s['p50_ms']} / p99 {s['p99_ms']} ms{cpu_text} (recall {recall})"
 
     return [_row("4. Screen one party vs the full SDN list", runs, cell)]
 

@@ -222,13 +222,28 @@ class Determination(BaseModel):
         return [line.sku for line in self.lines if line.license_required]
 
 
+class AllocatedLine(BaseModel):
+    """One licensed item of an order drawn on one line of its license."""
+
+    sku: str
+    license_line: int
+    quantity: int
+    value: Money
+
+
 class LicenseAllocation(BaseModel):
-    """What an order draws on a license."""
+    """What an order draws on a license: in total, and per licensed line."""
 
     license_number: str
     quantity: int
     value: Money
     expires_on: date
+    # Empty in allocations made before licenses had lines: the whole order drew.
+    lines: list[AllocatedLine] = []
+
+    def covers(self, skus: list[str]) -> bool:
+        """True when every SKU given is drawn (an allocation from before lines covers all)."""
+        return not self.lines or set(skus) <= {line.sku for line in self.lines}
 
 
 class Shipment(BaseModel):

@@ -13,6 +13,7 @@ from services.api import errors, fastpath, metrics
 from services.api.routers import (
     actions,
     documents,
+    filing,
     health,
     imports,
     licenses,
@@ -20,6 +21,7 @@ from services.api.routers import (
     records,
     screening,
     tasks,
+    tokens,
     watch,
 )
 from services.config import Settings, get_settings
@@ -58,7 +60,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tasks.router,
         records.router,
         documents.router,
+        filing.router,
         screening.router,
+        tokens.router,
     )
     for router in api_routers:
         app.include_router(router, prefix="/api/v1", responses=errors.API_ERRORS)

@@ -14,6 +14,8 @@ from temporalio.workflow import UpdateMethodMultiParam
 
 from schemas.actions import (
     Action,
+    AmendBody,
+    AmendCommand,
     ApplicationStatusCommand,
     Command,
     DispositionBody,
@@ -93,6 +95,12 @@ SPECS: dict[Action, ActionSpec] = {
     Action.SHIP: ActionSpec(ShipBody, ShipCommand, OrderWorkflow.ship, "Sales ops: ship"),
     Action.DELIVER: ActionSpec(
         EmptyBody, EmptyCommand, OrderWorkflow.deliver, "Sales ops: confirm delivery"
+    ),
+    Action.AMEND: ActionSpec(
+        AmendBody,
+        AmendCommand,
+        OrderWorkflow.amend,
+        "Sales ops: change lines, parties, ship date or end use before shipment",
     ),
     Action.SUBMIT_APPLICATION: ActionSpec(
         SubmitApplicationBody,

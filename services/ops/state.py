@@ -19,7 +19,6 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RetryConfig
 
-from schemas.common import Actor
 from services.config import Settings
 from services.db.engine import (
     AsyncSessionFactory,
@@ -29,6 +28,7 @@ from services.db.engine import (
     make_engine,
     session_factory,
 )
+from services.ops.auth import Authenticator
 from services.ops.cache import LruCache
 from services.ops.coalesce import Coalescer
 from services.ops.errors import ServiceUnavailable
@@ -36,8 +36,6 @@ from services.ops.views import ViewReader
 from services.ops.watch import OrderWatcher
 
 T = TypeVar("T")
-
-TOKEN_TTL_SECONDS = 5.0
 
 
 @dataclass
@@ -53,11 +51,8 @@ class AppState:
     engine: Engine
     temporal: Client | None = None
     _connecting: asyncio.Lock = field(default_factory=asyncio.Lock)
-    # Who a token is, for a few seconds, for reads only: a status lookup saves a query, while
-    # every change is authorised against the database as it is now.
-    actors: LruCache[Actor] = field(
-        default_factory=lambda: LruCache(max_entries=10_000, ttl=TOKEN_TTL_SECONDS)
-    )
+    # Who a token is: cached, and dropped within 0.5 s of any change to tokens or roles.
+    auth: Authenticator = field(init=False)
     # Rendered order views keyed by what makes them change (sequence number, hold, retention).
     views: LruCache[tuple[object, bytes]] = field(
         default_factory=lambda: LruCache(max_entries=20_000)
@@ -78,6 +73,7 @@ class AppState:
         self.read_session = async_session_factory(self.reads)
         self.write_session = async_session_factory(self.db, write=True)
         self.thread_write_session = session_factory(self.engine, write=True)
+        self.auth = Authenticator(self.reads, self.thread_write_session)
 
     @classmethod
     def open(cls, settings: Settings) -> AppState:
@@ -92,7 +88,8 @@ class AppState:
         )
 
     async def close(self) -> None:
-        """Return every pooled connection."""
+        """Write what is pending (tokens' last use), then return every pooled connection."""
+        self.auth.close()
         await self.db.dispose()
         await self.reads.dispose()
         self.engine.dispose()

@@ -10,15 +10,17 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from schemas.actions import Action
-from schemas.orders import OrderState
+from schemas.orders import Determination, OrderState
 from services.db import orders_repo
-from services.ops import actions, orders
+from services.ops import actions, filing, orders
+from services.ops.errors import NotFound
 from services.web import charts, forms
 from services.web.failures import REFUSALS, failure
 from services.web.rules import actions_for
 from services.web.session import User, WebUser, app_state, checked_form, safe_next
 from services.web.templating import render
 from workflows.catalog import load_catalog
+from workflows.rules.license_input import licensed_among
 
 router = APIRouter(include_in_schema=False)
 
@@ -108,14 +110,22 @@ def _ordered(actions: list[Action], order: dict[str, Any]) -> list[Action]:
     return sorted(actions, key=lambda a: (a in forms.DANGER, a.value not in waiting))
 
 
+def _licensed(order: dict[str, Any]) -> list[str]:
+    """The order's licensed SKUs, by the same rule the workflow draws with."""
+    det = order.get("determination")
+    determination = Determination.model_validate(det) if det else None
+    return licensed_among([str(line["sku"]) for line in order["lines"]], determination)
+
+
 def _panels(order: dict[str, Any], user: WebUser) -> list[dict[str, Any]]:
     """A form per action the user may take now, with the inputs its API body takes."""
+    licensed = _licensed(order)
     return [
         {
             "action": a,
             "button": forms.button(a),
             "danger": a in forms.DANGER,
-            "inputs": forms.inputs_for(a),
+            "inputs": forms.inputs_for(a, licensed),
         }
         for a in _ordered(actions_for(order, user.actor), order)
     ]
@@ -147,6 +157,12 @@ async def order_page(
         refused = failure(exc)
         return render(request, "error.html", user, refused.status, message=refused.detail)
     events = trail.model_dump(mode="json")["items"]
+    try:
+        filed: dict[str, Any] | None = (await filing.filing(state, order_id)).model_dump(
+            mode="json"
+        )
+    except NotFound:  # purged between the two reads
+        filed = None
     panels = _panels(order, user)
     # A refusal of an action this user has no form for (a forged or stale post) still shows.
     shown = {p["action"] for p in panels}
@@ -159,6 +175,7 @@ async def order_page(
         nav="orders",
         order=order,
         events=events,
+        filing=filed,
         panels=panels,
         failed=failed,
         error=error,
@@ -197,7 +214,7 @@ async def take_action(request: Request, user: User, order_id: str, action: str) 
             failed=act,
             error="" if refused.fields else refused.detail,
             field_errors=refused.fields,
-            values=body,
+            values=forms.refill(body),
             status=refused.status,
         )
     target = safe_next(str(form.get("next") or ""), f"/orders/{order_id}")

@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from starlette.datastructures import FormData
 
 from schemas.common import Actor, Role
-from services.db import auth_repo
+from services.ops.auth import AuthError
 from services.ops.state import AppState
 
 SESSION_COOKIE = "exportflow_session"
@@ -58,12 +58,12 @@ def app_state(request: Request) -> AppState:
 
 
 async def resolve(request: Request, token: str | None) -> Actor | None:
-    """The user behind a token, by the same lookup the API's bearer auth uses."""
-    if not token:
+    """The user behind a token, by the API's own authentication; None when refused."""
+    # Fresh from the database on every page: people click, they do not poll.
+    try:
+        return await app_state(request).auth.authenticate(token, fresh=True)
+    except AuthError:
         return None
-    return await app_state(request).read(
-        lambda session: auth_repo.resolve_token(session, token=token)
-    )
 
 
 async def web_user(request: Request) -> WebUser:

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Response
 
 from schemas.actions import (
     Action,
+    AmendBody,
     DispositionBody,
     EmptyBody,
     LicenseBody,
@@ -162,3 +163,11 @@ async def action_application_status(
 ) -> Response:
     """Compliance: BIS registered, held, referred or returned the application."""
     return await _act(state, metrics, order_id, Action.APPLICATION_STATUS, user, body)
+
+
+@_route(Action.AMEND)
+async def action_amend(
+    order_id: str, body: AmendBody, user: CurrentUser, state: StateDep, metrics: MetricsDep
+) -> Response:
+    """Sales ops: change lines, parties, ship date or end use before shipment."""
+    return await _act(state, metrics, order_id, Action.AMEND, user, body)
