@@ -150,7 +150,7 @@ def _api(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _worker(settings: Settings, _: argparse.Namespace) -> int:
-    from services.api.state import connect_temporal
+    from services.ops.state import connect_temporal
     from services.worker import run_worker
     from services.worker_telemetry import install_worker_runtime
 

@@ -30,7 +30,9 @@ class Settings(BaseSettings):
     screening_threshold: float = Field(default=88.0, ge=50, le=100)
     worker_max_concurrent_activities: int = Field(default=50, ge=1)
     worker_max_concurrent_workflow_tasks: int = Field(default=50, ge=1)
-    worker_max_cached_workflows: int = Field(default=10_000, ge=0)
+    # Bounds the worker's memory (~100 KB per cached order); an evicted order replays its
+    # (short) history on its next step: bench/RESULTS.md, "How cost grows with open orders".
+    worker_max_cached_workflows: int = Field(default=1_000, ge=0)
     outbox_interval_seconds: float = Field(default=5.0, gt=0)
     recheck_interval_seconds: float = Field(default=30.0, gt=0)
     review_business_days: int = Field(default=2, ge=1, le=30)

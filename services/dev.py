@@ -15,9 +15,9 @@ from pathlib import Path
 from temporalio.client import Client
 
 from services.api.app import create_app
-from services.api.state import connect_temporal
 from services.config import Settings
 from services.db.migrate import upgrade
+from services.ops.state import connect_temporal
 from services.serve import api_server
 from services.worker import run_worker
 

@@ -203,7 +203,7 @@ class TokenRow(SQLModel, table=True):
     role: str = Field(max_length=32)
     created_at: datetime = _ts()
     expires_at: datetime = _ts()
-    # Written at most once a minute per token (services/api/auth.py), not on every request.
+    # Written at most once a minute per token (services/ops/auth.py), not on every request.
     last_used_at: datetime | None = _ts(nullable=True)
     revoked_at: datetime | None = _ts(nullable=True)
     revoked_by: str | None = Field(default=None, max_length=100)
