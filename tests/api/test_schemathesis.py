@@ -9,6 +9,7 @@ documented, response body matching its schema, and invalid input refused with a 
 from __future__ import annotations
 
 import asyncio
+import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,7 +25,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from services.api.app import create_app
 from services.serve import api_server
-from tests.e2e.procs import free_port, wait_http
+from tests.e2e.procs import wait_http
 from tests.faults.conftest import prepared_db, settings_for
 from tests.harness import create_tokens
 
@@ -41,17 +42,20 @@ def live_api(
     url = prepared_db(f"sqlite:///{folder / 'exportflow.db'}")
     config = settings_for(url, temporal_env.client.service_client.config.target_host)
     tokens = create_tokens(url)
-    port = free_port()
-    server = api_server(create_app(config), "127.0.0.1", port, log_level="warning")
-    thread = threading.Thread(target=asyncio.run, args=(server.serve(),), daemon=True)
+    # Bound here, by the OS, and handed over: no other process can take the port meanwhile.
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = api_server(create_app(config), "127.0.0.1", 0, log_level="warning")
+    thread = threading.Thread(target=asyncio.run, args=(server.serve([sock]),), daemon=True)
     thread.start()
-    base = f"http://127.0.0.1:{port}"
+    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
     try:
         wait_http(base + "/healthz")
         yield base, tokens
     finally:
         server.should_exit = True
         thread.join(timeout=30)
+        sock.close()
 
 
 SETTINGS = settings(

@@ -22,12 +22,13 @@ from temporalio.testing import WorkflowEnvironment
 
 from services.db.migrate import upgrade
 from tests import pg
-from tests.e2e.procs import free_port, wait_http
+from tests.e2e.procs import wait_http
 from tests.harness import booking, create_tokens
 from tests.ops.support import (
     SHIPMENT,
     ApiClient,
     OpsProc,
+    api_base,
     api_spec,
     license_terms,
     ops_env,
@@ -62,10 +63,9 @@ def cluster(temporal_env: WorkflowEnvironment) -> Iterator[Cluster]:
         env = ops_env(url, temporal_env.client.service_client.config.target_host)
         upgrade(url)
         tokens = create_tokens(url)
-        ports = [free_port(), free_port()]
-        specs = [api_spec(env, port) for port in ports] + [worker_spec(env), worker_spec(env)]
+        specs = [api_spec(env), api_spec(env), worker_spec(env), worker_spec(env)]
         with processes(*specs) as procs:
-            bases = [f"http://127.0.0.1:{port}" for port in ports]
+            bases = [api_base(proc) for proc in procs[:2]]
             for base in bases:
                 wait_http(base + "/readyz")
             yield Cluster([ApiClient(b, tokens) for b in bases], procs[2:], url)
