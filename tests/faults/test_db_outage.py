@@ -9,6 +9,7 @@ order reaches its end and nothing is written twice.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -93,10 +94,15 @@ async def test_orders_catch_up_after_the_database_was_unavailable(
     driver = Driver(pg_api.http, pg_api.tokens)
     oids = [await driver.book(plan.body) for plan in todo]
     _allow_connections(pg_settings.database_url, False)
+    began = time.monotonic()
     try:
-        await asyncio.sleep(OUTAGE_SECONDS)
-        # The workflows' writes failed and are being retried, not dropped.
-        assert await _max_attempt(temporal_client, oids) >= 2
+        # The workflows' writes fail and are retried, not dropped: wait until a retry shows
+        # (on a busy machine the first attempt alone may take longer than the outage), and
+        # keep the database away for at least OUTAGE_SECONDS.
+        while await _max_attempt(temporal_client, oids) < 2:
+            assert time.monotonic() - began < 120, "no write was retried during the outage"
+            await asyncio.sleep(0.2)
+        await asyncio.sleep(max(0.0, OUTAGE_SECONDS - (time.monotonic() - began)))
     finally:
         _allow_connections(pg_settings.database_url, True)
 

@@ -144,7 +144,7 @@ class OrderMachine(RuleBasedStateMachine):
             return multiple()
         assert r.status_code == 201, r.text
         oid = str(r.json()["id"])
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120
         while self.world.order(oid)["state"] in ("BOOKED", "SCREENING"):
             assert time.monotonic() < deadline, f"{oid} never left screening"
             time.sleep(0.05)
