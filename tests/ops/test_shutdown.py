@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import sqlite3
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -28,6 +27,7 @@ from services.worker import build_worker
 from tests.e2e.procs import wait_http
 from tests.harness import booking, create_tokens, make_api
 from tests.ops.support import ApiClient, api_base, api_spec, ops_env, processes, worker_spec
+from tests.outages import sqlite_write_locked
 from workflows.ids import workflow_id_for
 
 pytestmark = pytest.mark.e2e
@@ -39,18 +39,6 @@ def db(tmp_path: Path) -> tuple[Path, str]:
     path = tmp_path / "exportflow.db"
     upgrade(f"sqlite:///{path}")
     return path, f"sqlite:///{path}"
-
-
-@contextmanager
-def write_locked(path: Path) -> Iterator[None]:
-    """Hold the database's write lock (readers go on, as WAL allows)."""
-    connection = sqlite3.connect(path, isolation_level=None)
-    try:
-        connection.execute("BEGIN IMMEDIATE")
-        yield
-        connection.execute("ROLLBACK")
-    finally:
-        connection.close()
 
 
 async def activity_in_flight(client: Client, order_id: str, timeout: float = 30) -> str:
@@ -117,7 +105,7 @@ async def test_sigterm_lets_the_workers_in_flight_activity_finish(
         with processes(worker_spec(env)) as (worker,):
             oid = await api.book(booking())
             await api.wait_state(oid, "COMPLIANCE_REVIEW")
-            with write_locked(db[0]):
+            with sqlite_write_locked(db[0]):
                 approve = asyncio.create_task(api.act(oid, "approve", "bob", {}))
                 name = await activity_in_flight(temporal_env.client, oid)
                 signalled = time.monotonic()
@@ -157,7 +145,7 @@ async def test_sigterm_lets_the_apis_in_flight_request_complete(
             api = ApiClient(base, create_tokens(settings.database_url))
             oid = (await api.book(booking())).json()["id"]
             await api.wait_state(oid, "COMPLIANCE_REVIEW")
-            with write_locked(db[0]):
+            with sqlite_write_locked(db[0]):
                 approve = asyncio.create_task(api.act(oid, "approve", "bob", {}))
                 await activity_in_flight(temporal_env.client, oid)
                 signalled = time.monotonic()
