@@ -41,7 +41,7 @@ def db(tmp_path: Path) -> tuple[Path, str]:
     return path, f"sqlite:///{path}"
 
 
-async def activity_in_flight(client: Client, order_id: str, timeout: float = 30) -> str:
+async def activity_in_flight(client: Client, order_id: str, timeout: float = 120) -> str:
     """Wait until an activity of the order's workflow has started (and not finished)."""
     handle = client.get_workflow_handle(workflow_id_for(order_id))
     deadline = time.monotonic() + timeout
@@ -125,7 +125,7 @@ async def test_sigterm_lets_the_workers_in_flight_activity_finish(
         assert "approve" in [e["action"] for e in trail.json()["items"]]
         # The update's result needs a workflow task: another worker completes it.
         async with in_process_worker(settings, temporal_env.client):
-            r = await asyncio.wait_for(approve, 60)
+            r = await asyncio.wait_for(approve, 120)
         assert r.status_code == 200, r.text
         assert r.json()["state"] == "AWAITING_LICENSE"
         events = (
@@ -153,7 +153,7 @@ async def test_sigterm_lets_the_apis_in_flight_request_complete(
                 await _refuses_connections(base + "/healthz")  # no new requests while draining
                 assert server.popen.poll() is None, "the API quit with a request in flight"
                 released = time.monotonic()
-            r = await asyncio.wait_for(approve, 30)
+            r = await asyncio.wait_for(approve, 90)
             answered = time.monotonic()
             code = await asyncio.to_thread(server.popen.wait, 40)
             exited = time.monotonic()

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Response
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import RPCTimeoutOrCancelledError, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.workflow import UpdateMethodMultiParam
@@ -142,6 +142,13 @@ async def _run_update(client: Any, order_id: str, spec: ActionSpec, command: Com
         if exc.status == RPCStatusCode.NOT_FOUND:
             raise ServiceUnavailable("the order's workflow is not running yet", 2) from exc
         raise ServiceUnavailable(f"Temporal did not take the action: {exc.message}") from exc
+    except RPCTimeoutOrCancelledError as exc:
+        # Temporal took the request but no worker decided on it in time (workers down or
+        # overloaded). It was a 500; the action may still take effect, so say so.
+        raise ServiceUnavailable(
+            "Temporal did not confirm the action in time; it may still take effect: "
+            "look at the order before trying again"
+        ) from exc
 
 
 def _make_route(action: Action, spec: ActionSpec) -> Callable[..., Awaitable[Response]]:
