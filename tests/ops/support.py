@@ -135,7 +135,7 @@ class ApiClient:
         return dict(r.json())
 
     async def wait_state(
-        self, oid: str, state: str, timeout: float = 90, every: float = 0.2
+        self, oid: str, state: str, timeout: float = 120, every: float = 0.2
     ) -> dict[str, Any]:
         """Poll until the order is in `state` (the system steps run after booking returns)."""
         deadline = time.monotonic() + timeout
