@@ -8,8 +8,9 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from schemas.applications import ApplicationStatusBody, SubmitApplicationBody
 from schemas.common import Actor, Money, Strict
-from schemas.orders import HitDecision
+from schemas.orders import HitDecision, OrderLine, Party
 
 
 class Action(StrEnum):
@@ -25,6 +26,9 @@ class Action(StrEnum):
     CANCEL = "cancel"
     SHIP = "ship"
     DELIVER = "deliver"
+    AMEND = "amend"
+    SUBMIT_APPLICATION = "submit-application"
+    APPLICATION_STATUS = "application-status"
 
 
 class LicenseDecision(StrEnum):
@@ -48,21 +52,56 @@ class NoteBody(Strict):
     """Body for an approval, with an optional note."""
 
     note: str | None = Field(default=None, max_length=2000)
+    license_required: bool | None = Field(
+        default=None,
+        description="the officer's determination for lines no rule decides; required then",
+    )
 
 
 class EmptyBody(Strict):
     """Body for actions that need no input."""
 
 
+class LicenseLineTerms(Strict):
+    """What BIS approved for one licensed line of the order."""
+
+    sku: str = Field(min_length=1, max_length=64)
+    approved_quantity: int = Field(gt=0, le=10_000_000)
+    approved_value: Money = Field(gt=Decimal(0))
+
+
 class LicenseBody(Strict):
-    """Body of `record-license`."""
+    """Body of `record-license`.
+
+    A license not yet recorded is created from the decision's terms: `lines`, one per
+    licensed line of the order (or, when the order has one licensed line, the older
+    `approved_quantity` and `approved_value`), and `expires_on`.
+    """
 
     decision: LicenseDecision
     license_number: str | None = Field(default=None, min_length=1, max_length=40)
-    approved_quantity: int | None = Field(default=None, gt=0)
-    approved_value: Money | None = Field(default=None, gt=Decimal(0))
+    lines: list[LicenseLineTerms] | None = Field(default=None, max_length=100)
+    approved_quantity: int | None = Field(
+        default=None, gt=0, description="one licensed line: its approved quantity"
+    )
+    approved_value: Money | None = Field(
+        default=None, gt=Decimal(0), description="one licensed line: its approved value"
+    )
     expires_on: date | None = None
     reason: str | None = Field(default=None, max_length=2000)
+
+
+class AmendBody(Strict):
+    """Body of `amend`: why, and the booking fields that change; omitted fields stay."""
+
+    reason: str = Reason
+    lines: list[OrderLine] | None = Field(default=None, min_length=1, max_length=100)
+    purchaser: Party | None = None
+    end_user: Party | None = None
+    ultimate_consignee: Party | None = None
+    intermediate_consignees: list[Party] | None = Field(default=None, max_length=10)
+    requested_ship_date: date | None = None
+    end_use: str | None = Field(default=None, min_length=1, max_length=1000)
 
 
 class DispositionBody(Strict):
@@ -119,6 +158,18 @@ class ShipCommand(ShipBody, Command):
     """A shipment, as the workflow receives it."""
 
 
+class AmendCommand(AmendBody, Command):
+    """An amendment, as the workflow receives it."""
+
+
+class SubmitApplicationCommand(SubmitApplicationBody, Command):
+    """A filed BIS application, as the workflow receives it."""
+
+
+class ApplicationStatusCommand(ApplicationStatusBody, Command):
+    """BIS's answer on an application, as the workflow receives it."""
+
+
 BODY_FOR_ACTION: dict[Action, type[Strict]] = {
     Action.CLEAR_SCREENING: ReasonBody,
     Action.DISPOSITION: DispositionBody,
@@ -130,4 +181,7 @@ BODY_FOR_ACTION: dict[Action, type[Strict]] = {
     Action.CANCEL: ReasonBody,
     Action.SHIP: ShipBody,
     Action.DELIVER: EmptyBody,
+    Action.AMEND: AmendBody,
+    Action.SUBMIT_APPLICATION: SubmitApplicationBody,
+    Action.APPLICATION_STATUS: ApplicationStatusBody,
 }

@@ -28,7 +28,7 @@ def _license(number: str, **over: Any) -> dict[str, Any]:
         "license_number": number,
         "application_control_number": "Z123456",
         "licensee": "Example Corp",
-        "consignee": "Example Cloud Computing Co., Ltd.",
+        "consignee": "EXAMPLE INFERENCE SERVICES LTD",
         "destination": "CN",
         "skus": ["H20"],
         "approved_quantity": 30,
@@ -201,7 +201,7 @@ async def test_a_new_rule_set_redetermines_open_orders(
         "id": "NOTICE-2026-11-RTX",
         "text": "New notice: RTX PRO to China needs a license.",
         "skus": ["RTX-PRO-6000D"],
-        "country_groups": ["CHINA"],
+        "destinations": ["CN", "HK", "MO"],
         "license_required": True,
         "policy": "license_required",
     }

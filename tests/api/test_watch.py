@@ -9,8 +9,8 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from services.api.state import AppState
-from services.api.watch import OrderWatcher
+from services.ops.state import AppState
+from services.ops.watch import OrderWatcher
 from tests.harness import ApiHarness, booking
 
 pytestmark = pytest.mark.usefixtures("screening_list")

@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 
 from tests.conftest import tool
+from tests.ports import free_port, listening_port  # noqa: F401  (where many tests import them)
 
 
 def run(args: list[str], env: dict[str, str], cwd: Path | None = None) -> str:

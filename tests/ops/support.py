@@ -73,9 +73,10 @@ def processes(*specs: tuple[list[str], dict[str, str], str]) -> Iterator[list[Op
 
 
 def api_spec(
-    env: dict[str, str], *extra: str, port: int = 0
+    env: dict[str, str], port: int = 0, *extra: str
 ) -> tuple[list[str], dict[str, str], str]:
-    """`exportflow api` on 127.0.0.1, on a port the OS chooses unless told (see `api_base`)."""
+    """`exportflow api` on 127.0.0.1:port; port 0 (the default) lets the OS choose one that
+    nothing else can take meanwhile (see `api_base`)."""
     return (["api", "--host", "127.0.0.1", "--port", str(port), *extra], env, API_READY)
 
 

@@ -217,7 +217,7 @@ def test_several_api_processes_report_the_sum_of_their_counts(
     upgrade(url)
     env = ops_env(url, temporal_env.client.service_client.config.target_host)
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    with processes(api_spec(env, "--workers", "2")) as (api,):
+    with processes(api_spec(env, 0, "--workers", "2")) as (api,):
         base = api_base(api)
         # Ready by /readyz, so /healthz counts only the test's own requests: a probe that timed
         # out on the client is still served, and counted, once the processes are up.

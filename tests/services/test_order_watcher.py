@@ -8,17 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from services.api import watch
-from services.api.watch import OrderWatcher
-from services.db.engine import make_engine
+from services.db.engine import make_async_engine
 from services.db.migrate import upgrade
+from services.ops import watch
+from services.ops.watch import OrderWatcher
 
 
 @pytest.fixture
 def watcher(tmp_path: Path) -> OrderWatcher:
     url = f"sqlite:///{tmp_path / 'w.db'}"
     upgrade(url)
-    return OrderWatcher(make_engine(url), tick=0.01)
+    return OrderWatcher(make_async_engine(url), tick=0.01)
 
 
 async def test_a_wait_on_a_vanished_order_answers_at_once(watcher: OrderWatcher) -> None:
@@ -33,7 +33,10 @@ async def test_a_timed_out_wait_leaves_no_waiter_behind(
     watcher: OrderWatcher, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The watched order exists and never moves past seq 3.
-    monkeypatch.setattr(watch.orders_repo, "seqs_of", lambda _engine, ids: dict.fromkeys(ids, 3))
+    async def never_moves(ids: list[str]) -> dict[str, int]:
+        return dict.fromkeys(ids, 3)
+
+    monkeypatch.setattr(watcher, "_seqs", never_moves)
     began = time.monotonic()
     await asyncio.gather(*(watcher.wait("ORD-STILL", 3, 0.3) for _ in range(3)))
     assert time.monotonic() - began >= 0.3

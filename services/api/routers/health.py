@@ -8,8 +8,8 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from services.api.deps import StateDep
-from services.api.state import AppState
 from services.db.engine import probe
+from services.ops.state import AppState
 
 router = APIRouter(tags=["health"])
 
