@@ -1,8 +1,10 @@
-"""Record one workflow history per lifecycle path into tests/faults/histories/*.json.
+"""Record one workflow history per path into tests/faults/histories/*.json.
 
-Run from the repository root: `python -m tests.faults.record_histories`. It starts a Temporal
-dev server, a worker and the API in-process on a temporary SQLite database, drives every path
-over HTTP, and saves each finished workflow's history. test_replay.py replays them against the
+Run from the repository root: `python -m tests.faults.record_histories [NAME ...]` (all paths,
+or only those named). It starts a Temporal dev server, a worker and the API in-process on a
+temporary SQLite database, drives every lifecycle path and the served paths of history_paths
+over HTTP, then the timed paths (license expiry, escalation) on the time-skipping test server,
+and saves each finished workflow's history. test_replay.py replays them against the
 current OrderWorkflow: re-record only when a change is meant to be incompatible (and then guard
 running workflows with workflow.patched()).
 """
@@ -11,11 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 import tempfile
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
@@ -24,6 +28,7 @@ from services.demo import LISTED_END_USER
 from services.worker import build_worker
 from tests.conftest import tool
 from tests.faults.conftest import prepared_db, settings_for
+from tests.faults.history_paths import SERVED, TIMED
 from tests.faults.support import SHIP, Driver, Plan, Step
 from tests.harness import booking, license_body, make_api
 from workflows.ids import workflow_id_for
@@ -73,8 +78,19 @@ def lifecycle_paths() -> dict[str, Plan]:
     return {name: Plan(name, dict(body), first, s) for name, (body, first, s) in steps.items()}
 
 
-async def record(out: Path) -> list[Path]:
-    """Drive every path and write its history; the files written."""
+def history_names() -> list[str]:
+    """Every saved history: the lifecycle paths and the paths of history_paths."""
+    return sorted([*lifecycle_paths(), *SERVED, *TIMED])
+
+
+def _save(history: WorkflowHistory, path: Path) -> Path:
+    path.write_text(json.dumps(json.loads(history.to_json()), indent=1))
+    return path
+
+
+async def record(out: Path, only: set[str] | None = None) -> list[Path]:
+    """Drive every path (or those named in `only`) and write its history; the files written."""
+    wanted = only or set(history_names())
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=tool("temporal"), data_converter=pydantic_data_converter, ui=False
     )
@@ -91,14 +107,46 @@ async def record(out: Path) -> list[Path]:
                 ):
                     driver = Driver(api.http, api.tokens)
                     for name, plan in lifecycle_paths().items():
-                        plan.body["external_ref"] = f"{name}-{uuid.uuid4().hex[:6]}"
-                        oid, _ = await driver.run(plan)
-                        handle = env.client.get_workflow_handle(workflow_id_for(oid))
-                        await handle.result()
-                        history = await handle.fetch_history()
-                        path = out / f"{name}.json"
-                        path.write_text(json.dumps(json.loads(history.to_json()), indent=1))
-                        written.append(path)
+                        if name in wanted:
+                            plan.body["external_ref"] = f"{name}-{uuid.uuid4().hex[:6]}"
+                            oid, _ = await driver.run(plan)
+                            written.append(await _finished(env, workflow_id_for(oid), out, name))
+                    for name, path in SERVED.items():
+                        if name in wanted:
+                            oid = await path(driver, settings, env.client, Path(tmp))
+                            written.append(await _finished(env, workflow_id_for(oid), out, name))
+            engine.dispose()
+    finally:
+        await env.shutdown()
+    return written + await _record_timed(out, wanted)
+
+
+async def _finished(env: WorkflowEnvironment, workflow_id: str, out: Path, name: str) -> Path:
+    handle = env.client.get_workflow_handle(workflow_id)
+    await handle.result()
+    return _save(await handle.fetch_history(), out / f"{name}.json")
+
+
+async def _record_timed(out: Path, wanted: set[str]) -> list[Path]:
+    """The paths that need months to pass, on the time-skipping test server."""
+    if not wanted & set(TIMED):
+        return []
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=tool("temporal-test-server"),
+        data_converter=pydantic_data_converter,
+    )
+    written = []
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            url = prepared_db(f"sqlite:///{Path(tmp) / 'timed.db'}")
+            settings = settings_for(url, "unused")
+            engine = make_engine(url)
+            with ThreadPoolExecutor(max_workers=20) as pool:
+                async with build_worker(env.client, settings, engine, pool):
+                    for name, path in TIMED.items():
+                        if name in wanted:
+                            workflow_id = await path(env, settings)
+                            written.append(await _finished(env, workflow_id, out, name))
             engine.dispose()
     finally:
         await env.shutdown()
@@ -106,6 +154,7 @@ async def record(out: Path) -> list[Path]:
 
 
 if __name__ == "__main__":
+    # python -m tests.faults.record_histories [NAME ...]: all paths, or only those named.
     HISTORIES.mkdir(exist_ok=True)
-    for p in asyncio.run(record(HISTORIES)):
+    for p in asyncio.run(record(HISTORIES, set(sys.argv[1:]))):
         print("wrote", p)
