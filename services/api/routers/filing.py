@@ -8,7 +8,7 @@ from sqlmodel import Session
 from schemas.filing import ExportFiling
 from schemas.orders import BookOrderRequest, OrderStatus
 from services.api.deps import AnyRole, SessionDep
-from services.db import license_draws, orders_repo
+from services.db import license_holdings, orders_repo
 from workflows.catalog import load_catalog
 from workflows.rules.export_filing import filing_lines, filing_parties
 
@@ -22,7 +22,7 @@ def export_filing(session: Session, order_id: str) -> ExportFiling | None:
         return None
     booking = BookOrderRequest.model_validate(row.booking)
     status = OrderStatus.model_validate(row.status)
-    drawn = license_draws.drawn_lines(session, order_id=order_id)
+    drawn = license_holdings.drawn_lines(session, order_id=order_id)
     eccns = {sku: p.eccn for sku, p in load_catalog().products.items()}
     lines, missing = filing_lines(booking, status.determination, drawn, eccns)
     return ExportFiling(
