@@ -55,6 +55,7 @@ def build_worker(
             acts.ship_check,
             acts.roles_of,
             acts.whitelist,
+            acts.book_split,
         ],
         activity_executor=executor,
         # Order and workflow ids on activity log lines; screening matches counted.

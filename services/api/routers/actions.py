@@ -22,10 +22,11 @@ from schemas.actions import (
     AmendCommand,
     ApplicationStatusCommand,
     Command,
+    DeliverBody,
+    DeliverCommand,
     DispositionBody,
     DispositionCommand,
     EmptyBody,
-    EmptyCommand,
     LicenseBody,
     LicenseCommand,
     NoteBody,
@@ -102,7 +103,10 @@ SPECS: dict[Action, ActionSpec] = {
     ),
     Action.SHIP: ActionSpec(ShipBody, ShipCommand, OrderWorkflow.ship, "Sales ops: ship"),
     Action.DELIVER: ActionSpec(
-        EmptyBody, EmptyCommand, OrderWorkflow.deliver, "Sales ops: confirm delivery"
+        DeliverBody,
+        DeliverCommand,
+        OrderWorkflow.deliver,
+        "Sales ops: a shipment arrived (`shipment` index; absent: every one on its way)",
     ),
     Action.AMEND: ActionSpec(
         AmendBody,
@@ -123,6 +127,9 @@ SPECS: dict[Action, ActionSpec] = {
         "Compliance: BIS registered, held, referred or returned the application",
     ),
 }
+
+
+_OPTIONAL_BODIES = (EmptyBody, DeliverBody)
 
 
 def _precheck(state: Any, order_id: str, action: Action, user: Actor) -> None:
@@ -181,10 +188,10 @@ def _make_route(action: Action, spec: ActionSpec) -> Callable[..., Awaitable[Res
         assert body is not None
         return Response(body, media_type="application/json")
 
-    if spec.body is EmptyBody:  # `deliver` needs no body at all
+    if spec.body in _OPTIONAL_BODIES:  # `deliver` needs no body at all
         sig = inspect.signature(route)
         params = [
-            p.replace(annotation=EmptyBody | None, default=None) if p.name == "body" else p
+            p.replace(annotation=body_type | None, default=None) if p.name == "body" else p
             for p in sig.parameters.values()
         ]
         params.sort(key=lambda p: p.default is not inspect.Parameter.empty)
