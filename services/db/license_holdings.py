@@ -170,3 +170,17 @@ def drawn_lines(session: Session, *, order_id: str) -> dict[str | None, tuple[st
         ).all()
     }
     return {h.sku: (h.license_number, numbers.get(h.line_id, 0)) for h in held}
+
+
+def committed_by_itn(
+    session: Session, *, order_id: str
+) -> dict[tuple[str, str | None], tuple[str, int]]:
+    """Per (ITN, item) of the order's shipments, the license number and line it shipped on."""
+    rows = [e for e in entries_of(session, order_id) if e.kind == COMMIT and e.itn]
+    numbers = {
+        r.id: r.line_no
+        for r in session.exec(
+            select(LicenseLineRow).where(col(LicenseLineRow.id).in_([e.line_id for e in rows]))
+        ).all()
+    }
+    return {(e.itn or "", e.sku): (e.license_number, numbers.get(e.line_id, 0)) for e in rows}

@@ -10,7 +10,7 @@ from schemas.orders import BookOrderRequest, OrderStatus
 from services.api.deps import AnyRole, SessionDep
 from services.db import license_holdings, orders_repo
 from workflows.catalog import load_catalog
-from workflows.rules.export_filing import filing_lines, filing_parties
+from workflows.rules.export_filing import filing_lines, filing_parties, shipment_filings
 
 router = APIRouter(tags=["orders"])
 
@@ -25,6 +25,10 @@ def export_filing(session: Session, order_id: str) -> ExportFiling | None:
     drawn = license_holdings.drawn_lines(session, order_id=order_id)
     eccns = {sku: p.eccn for sku, p in load_catalog().products.items()}
     lines, missing = filing_lines(booking, status.determination, drawn, eccns)
+    committed = license_holdings.committed_by_itn(session, order_id=order_id)
+    shipments = shipment_filings(
+        booking, status.determination, status.all_shipments(), committed, eccns
+    )
     return ExportFiling(
         order_id=row.id,
         state=row.state,
@@ -35,6 +39,7 @@ def export_filing(session: Session, order_id: str) -> ExportFiling | None:
         lines=lines,
         complete=not missing,
         missing=missing,
+        shipments=shipments,
     )
 
 

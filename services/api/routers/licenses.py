@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query
 from starlette.concurrency import run_in_threadpool
+from temporalio.service import RPCError
 
+from schemas.license_actions import LicenseActionBody, LicenseActionKind, LicenseActionView
 from schemas.licenses import LicenseCreate, LicensePage, LicenseView, ObligationView
 from services.api.deps import AnyRole, Compliance, SessionDep, StateDep
+from services.api.errors import ServiceUnavailable
 from services.api.state import AppState
-from services.db import licenses_repo, licenses_view
+from services.db import license_actions_repo, licenses_repo, licenses_view
+from services.db.models import LicenseActionRow
+from services.license_fanout import start_action
 from workflows.activities import LicenseConflict
 
 router = APIRouter(tags=["licenses"])
+log = logging.getLogger(__name__)
 
 
 def _create(state: AppState, body: LicenseCreate, actor: str) -> None:
@@ -74,3 +81,82 @@ async def fulfil_obligation(
             raise HTTPException(404, f"license {number} has no obligation {obligation_id}")
         session.commit()
         return licenses_view.obligation_view(row)
+
+
+def _request(
+    state: AppState, number: str, kind: LicenseActionKind, reason: str, actor: str
+) -> LicenseActionRow | None:
+    with state.write_session() as session:
+        row = license_actions_repo.request_action(
+            session, number=number, kind=kind, reason=reason, actor=actor, now=datetime.now(UTC)
+        )
+        session.commit()
+        if row is not None:
+            session.refresh(row)
+            session.expunge(row)
+        return row
+
+
+async def _take(
+    state: AppState, number: str, kind: LicenseActionKind, body: LicenseActionBody, actor: str
+) -> LicenseActionView:
+    """Change the license's status now; its orders are reached by the action's workflow."""
+    try:
+        row = await run_in_threadpool(_request, state, number, kind, body.reason, actor)
+    except LicenseConflict as exc:
+        raise HTTPException(409, str(exc)) from exc
+    if row is None:
+        raise HTTPException(404, f"no license {number}")
+    try:
+        client = await state.temporal_client()
+        await start_action(client, state.write_session, row, state.settings)
+    except (ServiceUnavailable, RPCError):
+        # Recorded and in force: the worker's outbox starts the fan-out once Temporal is back.
+        log.warning("license action %s recorded; its fan-out starts when Temporal is back", row.id)
+    return license_actions_repo.action_view(row)
+
+
+_ACTION_RESPONSES: dict[int | str, dict[str, Any]] = {
+    202: {"description": "In force; the orders are being reached (see GET /licenses/{number})"},
+}
+
+
+@router.post(
+    "/licenses/{number}/suspend",
+    status_code=202,
+    response_model=LicenseActionView,
+    responses=_ACTION_RESPONSES,
+)
+async def suspend_license(
+    number: str, body: LicenseActionBody, user: Compliance, state: StateDep
+) -> LicenseActionView:
+    """Compliance: nothing draws on or ships under the license; its orders not yet shipped go
+    ON_HOLD with the reason."""
+    return await _take(state, number, LicenseActionKind.SUSPEND, body, user.user)
+
+
+@router.post(
+    "/licenses/{number}/reinstate",
+    status_code=202,
+    response_model=LicenseActionView,
+    responses=_ACTION_RESPONSES,
+)
+async def reinstate_license(
+    number: str, body: LicenseActionBody, user: Compliance, state: StateDep
+) -> LicenseActionView:
+    """Compliance: the license is in force again; the orders its suspension held are released."""
+    return await _take(state, number, LicenseActionKind.REINSTATE, body, user.user)
+
+
+@router.post(
+    "/licenses/{number}/revoke",
+    status_code=202,
+    response_model=LicenseActionView,
+    responses=_ACTION_RESPONSES,
+)
+async def revoke_license(
+    number: str, body: LicenseActionBody, user: Compliance, state: StateDep
+) -> LicenseActionView:
+    """Compliance: the license is void; its orders' draws are released and they wait for a
+    license again (AWAITING_LICENSE)."""
+    return await _take(state, number, LicenseActionKind.REVOKE, body, user.user)
