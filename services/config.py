@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -23,6 +24,9 @@ class Settings(BaseSettings):
     task_queue: str = "exportflow-orders"
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    # Proxies whose X-Forwarded-Proto/-For the API believes (uvicorn's forwarded_allow_ips):
+    # comma-separated addresses or networks, "*" for any. Behind a TLS proxy, list it here.
+    forwarded_allow_ips: str = "127.0.0.1,::1"
     screening_threshold: float = Field(default=88.0, ge=50, le=100)
     worker_max_concurrent_activities: int = Field(default=50, ge=1)
     worker_max_concurrent_workflow_tasks: int = Field(default=50, ge=1)
@@ -38,12 +42,26 @@ class Settings(BaseSettings):
     # of its workflow before it continues as new.
     license_action_batch_size: int = Field(default=100, ge=1, le=1000)
     license_action_batches_per_run: int = Field(default=20, ge=1, le=1000)
+    # Lifetime of a new token unless `token create --expires-in` says otherwise.
+    token_lifetime_days: float = Field(default=90, gt=0, le=3650)
     # Unset: JSON lines for `api` and `worker`, text for `dev`.
     log_format: Literal["json", "text"] | None = None
     log_level: str = Field(default="INFO", pattern=r"(?i)^(debug|info|warning|error|critical)$")
     # Temporal SDK metrics (and the worker's own) for Prometheus; port 0 turns them off.
     worker_metrics_host: str = "127.0.0.1"
     worker_metrics_port: int = Field(default=9464, ge=0, le=65535)
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _addresses(cls, value: str) -> str:
+        # uvicorn would take a mistyped address for a literal name and trust nobody, silently.
+        for item in (part.strip() for part in value.split(",")):
+            if item and item != "*":
+                try:
+                    ipaddress.ip_network(item) if "/" in item else ipaddress.ip_address(item)
+                except ValueError:
+                    raise ValueError(f"'{item}' is not an IP address or network") from None
+        return value
 
 
 @lru_cache(maxsize=1)

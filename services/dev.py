@@ -142,7 +142,9 @@ async def _serve(settings: Settings, opts: DevOptions, proc: subprocess.Popen[by
     client = await _wait_for_temporal(settings, proc)
     stop = asyncio.Event()
     worker = asyncio.create_task(run_worker(settings, client, stop))
-    server = api_server(create_app(settings), "127.0.0.1", opts.api_port, log_level="warning")
+    server = api_server(
+        create_app(settings), "127.0.0.1", opts.api_port, log_level="warning", settings=settings
+    )
     server.install_stop_signals(
         lambda: print("\nexportflow dev: stopping API, worker and Temporal …", flush=True)
     )

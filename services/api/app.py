@@ -21,6 +21,7 @@ from services.api.routers import (
     records,
     screening,
     tasks,
+    tokens,
     watch,
 )
 from services.api.state import AppState
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         with contextlib.suppress(errors.ServiceUnavailable):
             await state.temporal_client()
         yield
+        state.auth.close()
         engine.dispose()
 
     app = FastAPI(
@@ -68,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         documents.router,
         filing.router,
         screening.router,
+        tokens.router,
     )
     for router in api_routers:
         app.include_router(router, prefix="/api/v1", responses=errors.API_ERRORS)

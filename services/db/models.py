@@ -222,15 +222,30 @@ class UserRow(SQLModel, table=True):
 
 
 class TokenRow(SQLModel, table=True):
-    """An API token, stored only as its SHA-256 hash."""
+    """An API token, stored only as its SHA-256 hash; it expires and can be revoked alone."""
 
     __tablename__ = "api_tokens"
 
     token_hash: str = Field(primary_key=True, max_length=64)
+    token_id: str = Field(unique=True, index=True, max_length=32, description="shown, not secret")
     user_name: str = Field(index=True, foreign_key="users.name", max_length=100)
     role: str = Field(max_length=32)
     created_at: datetime = _ts()
+    expires_at: datetime = _ts()
+    # Written at most once a minute per token (services/api/auth.py), not on every request.
+    last_used_at: datetime | None = _ts(nullable=True)
     revoked_at: datetime | None = _ts(nullable=True)
+    revoked_by: str | None = Field(default=None, max_length=100)
+
+
+class AuthGenerationRow(SQLModel, table=True):
+    """One row counting changes to tokens and roles (moved by triggers, migration 0004), so
+    every API process drops what it cached about tokens."""
+
+    __tablename__ = "auth_generation"
+
+    id: int = Field(default=1, primary_key=True)
+    generation: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
 
 
 class ScreeningSnapshotRow(SQLModel, table=True):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date, timedelta
 
 from fastapi import APIRouter, Request
@@ -11,6 +9,7 @@ from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 
 from schemas.common import Role
+from services.csvout import csv_text
 from services.orders_import import COLUMNS, OPTIONAL_COLUMNS
 from services.web.api_client import ConsoleApi
 from services.web.session import User, WebUser, checked_form
@@ -54,9 +53,7 @@ async def import_form(request: Request, user: User) -> Response:
 async def sample(user: User) -> Response:
     """A two-order example file in the import layout."""
     ship = (date.today() + timedelta(days=60)).isoformat()
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(COLUMNS)
+    rows: list[list[str]] = [list(COLUMNS)]
     buyer = ["Example Cloud Computing Co., Ltd.", "CN", "Shenzhen"]
     user_ = ["Example Inference Services Ltd.", "CN", "Beijing"]
     for ref, sku, qty, price in (
@@ -64,9 +61,9 @@ async def sample(user: User) -> Response:
         ("PO-1001", "RTX-PRO-6000D", "8", "8500.00"),
         ("PO-1002", "H20", "40", "11800.00"),
     ):
-        writer.writerow([ref, *buyer, *user_, "commercial AI inference", ship, sku, qty, price])
+        rows.append([ref, *buyer, *user_, "commercial AI inference", ship, sku, qty, price])
     headers = {"Content-Disposition": 'attachment; filename="exportflow-import-sample.csv"'}
-    return Response(out.getvalue(), media_type="text/csv", headers=headers)
+    return Response(csv_text(rows), media_type="text/csv", headers=headers)
 
 
 @router.post("/import")

@@ -12,8 +12,8 @@ from fastapi.responses import Response
 from starlette.datastructures import FormData
 
 from schemas.common import Actor, Role
+from services.api.auth import AuthError
 from services.api.state import AppState
-from services.db import auth_repo
 
 SESSION_COOKIE = "exportflow_session"
 CSRF_COOKIE = "exportflow_csrf"
@@ -58,11 +58,12 @@ def app_state(request: Request) -> AppState:
 
 
 def resolve(request: Request, token: str | None) -> Actor | None:
-    """The user behind a token, by the same lookup the API's bearer auth uses."""
-    if not token:
+    """The user behind a token, by the API's own authentication; None when refused."""
+    # Fresh from the database on every page: people click, they do not poll.
+    try:
+        return app_state(request).auth.authenticate(token, fresh=True)
+    except AuthError:
         return None
-    with app_state(request).read_session() as session:
-        return auth_repo.resolve_token(session, token=token)
 
 
 def web_user(request: Request) -> WebUser:
