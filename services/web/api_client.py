@@ -49,15 +49,19 @@ class ConsoleApi:
         self.app = request.app
         self.headers = {"Authorization": f"Bearer {user.token}"}
 
-    async def call(self, method: str, path: str, **kwargs: Any) -> Answer:
-        """One request to `/api/v1{path}`; `kwargs` as for httpx."""
+    async def raw(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """One request to `/api/v1{path}`, its response as it came; `kwargs` as for httpx."""
         headers = self.headers | kwargs.pop("headers", {})
         transport = httpx.ASGITransport(app=self.app)
         # trust_env=False: no proxy lookups, the request never leaves the process.
         async with httpx.AsyncClient(
             transport=transport, base_url="http://console.local", trust_env=False
         ) as client:
-            r = await client.request(method, "/api/v1" + path, headers=headers, **kwargs)
+            return await client.request(method, "/api/v1" + path, headers=headers, **kwargs)
+
+    async def call(self, method: str, path: str, **kwargs: Any) -> Answer:
+        """One request to `/api/v1{path}`; `kwargs` as for httpx."""
+        r = await self.raw(method, path, **kwargs)
         is_json = r.headers.get("content-type", "").startswith("application/json")
         return Answer(r.status_code, r.json() if is_json else {"detail": r.text})
 
