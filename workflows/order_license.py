@@ -115,7 +115,9 @@ class LicenseSteps(ScreeningReview):
         self._status.license = await persist(OrderActivities.allocate_license, req)
         data: dict[str, Any] = {"decision": "approved", "license_number": terms.number}
         if rest is not None:
+            asked = shipping.ordered(self._booking)
             data |= await self._split_off(cmd, rest)
+            data |= {"asked": dict(asked), "kept": [x.model_dump(mode="json") for x in kept.lines]}
         self._booking = kept
         user, act = cmd.actor.user, Action.RECORD_LICENSE
         booking = kept if rest is not None else None
