@@ -1,7 +1,8 @@
 """License actions against the database and Temporal: the fan-out's store, its sender, starts.
 
-The API records an action and starts its workflow; if Temporal is away then, the worker's
-outbox sweeper starts it once Temporal is back (the action is in the database already).
+`services.ops.license_actions` records an action and starts its workflow; if Temporal is away
+then, the worker's outbox sweeper here starts it once Temporal is back (the action is in the
+database already).
 """
 
 from __future__ import annotations
@@ -101,21 +102,16 @@ def action_input(row: LicenseActionRow, settings: Settings) -> LicenseActionInpu
     )
 
 
-async def start_action(
-    client: Client, write_session: SessionFactory, row: LicenseActionRow, settings: Settings
-) -> None:
-    """Start the action's fan-out (starting it twice is harmless) and note that it runs."""
+async def start_fanout(client: Client, inp: LicenseActionInput, task_queue: str) -> None:
+    """Start the action's fan-out workflow; starting it twice is harmless."""
     with contextlib.suppress(WorkflowAlreadyStartedError):
         await client.start_workflow(
             LicenseActionWorkflow.run,
-            action_input(row, settings),
-            id=license_action_workflow_id(row.id or 0),
-            task_queue=settings.task_queue,
+            inp,
+            id=license_action_workflow_id(inp.action_id),
+            task_queue=task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         )
-    with write_session() as session:
-        repo.mark_started(session, action_id=row.id or 0)
-        session.commit()
 
 
 async def sweep_unstarted_actions(
@@ -124,8 +120,12 @@ async def sweep_unstarted_actions(
     """Start the fan-outs of actions recorded while Temporal was away; returns how many."""
     with write_session() as session:
         rows = repo.unstarted(session, before=datetime.now(UTC) - grace)
-    for row in rows:
-        await start_action(client, write_session, row, settings)
+        inputs = [action_input(row, settings) for row in rows]
+    for inp in inputs:
+        await start_fanout(client, inp, settings.task_queue)
+        with write_session() as session:
+            repo.mark_started(session, action_id=inp.action_id)
+            session.commit()
     if rows:
         log.info("started the fan-out of %d license action(s)", len(rows))
     return len(rows)

@@ -9,7 +9,7 @@ from typing import Any
 from sqlmodel import Session
 
 from schemas.workflow_io import SplitRequest
-from services.db import audit
+from services.db import audit, changes_repo
 from services.db.models import OrderEventRow, OrderLineRow, OrderRow
 from services.db.money import to_cents
 from workflows.rules.license_input import order_draw
@@ -81,5 +81,7 @@ def insert_split(session: Session, req: SplitRequest) -> bool:
         },
     }
     chained = event | {"prev_hash": "", "hash": audit.event_hash("", **event)}
+    # Last statement before the commit: the feed position's lock is held only from here.
+    chained["position"] = changes_repo.next_position(conn)
     conn.execute(_EVENTS.insert().values(chained))
     return True

@@ -14,6 +14,7 @@ from services.web import (
     booking_pages,
     document_pages,
     import_pages,
+    integration_pages,
     license_pages,
     order_pages,
     queue_pages,
@@ -59,5 +60,6 @@ def install(app: FastAPI) -> None:
         queue_pages,
         license_pages,
         import_pages,
+        integration_pages,
     ):
         app.include_router(module.router)

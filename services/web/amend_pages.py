@@ -14,11 +14,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
-from schemas.actions import AmendBody
+from schemas.actions import Action, AmendBody
 from schemas.orders import BookOrderRequest
+from services.ops import actions, orders
 from services.web import forms
-from services.web.api_client import ConsoleApi
-from services.web.session import User, WebUser, checked_form
+from services.web.failures import REFUSALS, failure
+from services.web.session import User, WebUser, app_state, checked_form
 from services.web.templating import render
 from workflows.catalog import load_catalog
 from workflows.rules import amend as amending
@@ -66,10 +67,11 @@ def amend_body(before: BookOrderRequest, after: BookOrderRequest, reason: str) -
 
 
 async def _order(request: Request, user: WebUser, order_id: str) -> dict[str, Any] | Response:
-    answer = await ConsoleApi(request, user).get(f"/orders/{order_id}")
-    if not answer.ok:
-        return render(request, "error.html", user, answer.status, message=answer.detail)
-    return dict(answer.body)
+    try:
+        return await orders.order_dict(app_state(request), order_id)
+    except REFUSALS as exc:
+        refused = failure(exc)
+        return render(request, "error.html", user, refused.status, message=refused.detail)
 
 
 def _form(
@@ -185,7 +187,10 @@ async def amend_confirm(request: Request, user: User, order_id: str) -> Response
     except (ValueError, ValidationError, Refusal):
         message = "The amendment could not be read, or the order changed meanwhile: start again."
         return _form(request, user, order, values_of(booking_of(order)), {}, 422, message)
-    answer = await ConsoleApi(request, user).post(f"/orders/{order_id}/actions/amend", body)
-    if answer.ok:
-        return RedirectResponse(f"/orders/{order_id}?done=amend", status_code=303)
-    return _confirm(request, user, order, before, body, answer.status, answer.detail)
+    try:
+        state = app_state(request)
+        await actions.take_action(state, order_id, Action.AMEND, user.actor, _amend_model(body))
+    except REFUSALS as exc:
+        refused = failure(exc)
+        return _confirm(request, user, order, before, body, refused.status, refused.detail)
+    return RedirectResponse(f"/orders/{order_id}?done=amend", status_code=303)

@@ -125,9 +125,9 @@ def test_a_split_that_loses_units_is_found(engine: Engine) -> None:
             conn.execute(
                 text(
                     "INSERT INTO order_events (order_id, seq, at, actor, action, to_state, data,"
-                    " prev_hash, hash) VALUES (:o, 1, :at, 'x', :a, 'X', :d, '', '')"
+                    " prev_hash, hash, position) VALUES (:o, 1, :at, 'x', :a, 'X', :d, '', '', :p)"
                 ),
-                {"o": oid, "a": action, "d": data, "at": NOW},
+                {"o": oid, "a": action, "d": data, "at": NOW, "p": len(oid)},
             )
     found = unit_invariants.problems(engine, [])
     assert any("kept {'H20': 6} + remainder {'H20': 3}" in p for p in found), found

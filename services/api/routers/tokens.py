@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
+from sqlmodel import Session
 
 from schemas.common import Actor, Role
 from schemas.tokens import TokenInfo, TokenStatus
@@ -33,8 +34,8 @@ async def list_tokens(
         raise HTTPException(403, f"only compliance sees other users' tokens; {user.user} cannot")
     if not _may_see_all(user):
         of = user.user
-    with state.read_session() as session:
-        tokens = auth_repo.list_tokens(session, now=auth_repo.utcnow(), user=of)
+    now, who = auth_repo.utcnow(), of
+    tokens = await state.read(lambda session: auth_repo.list_tokens(session, now=now, user=who))
     return [t for t in tokens if status is None or t.status == status]
 
 
@@ -42,14 +43,16 @@ async def list_tokens(
 async def revoke_token(token_id: str, user: AnyRole, state: StateDep) -> TokenInfo:
     """Revoke one token (compliance: any; anyone else: their own). Every API process refuses
     it within a second; revoking it again changes nothing."""
-    with state.write_session() as session:
+
+    def write(session: Session) -> TokenInfo | None:
         owner = auth_repo.token_owner(session, token_id=token_id)
         # Someone else's token is as unknown as a token that does not exist.
-        info = None
-        if owner is not None and (owner == user.user or _may_see_all(user)):
-            now = auth_repo.utcnow()
-            info = auth_repo.revoke_token(session, token_id=token_id, by=user.user, now=now)
-            session.commit()
+        if owner is None or (owner != user.user and not _may_see_all(user)):
+            return None
+        now = auth_repo.utcnow()
+        return auth_repo.revoke_token(session, token_id=token_id, by=user.user, now=now)
+
+    info = await state.write(write)
     if info is None:
         raise HTTPException(404, f"no token {token_id}")
     return info

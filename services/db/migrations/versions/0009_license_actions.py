@@ -1,7 +1,7 @@
 """License suspension, reinstatement and revocation: a status per license, its actions.
 
 Revision ID: 0009
-Revises: 0004
+Revises: 0006
 Create Date: 2026-12-01
 
 Every existing license becomes `active` (nothing was ever suspended). An action is one row
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009"
-down_revision: str | Sequence[str] | None = "0004"
+down_revision: str | Sequence[str] | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
