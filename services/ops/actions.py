@@ -18,10 +18,10 @@ from schemas.actions import (
     AmendCommand,
     ApplicationStatusCommand,
     Command,
+    DeliverBody,
+    DeliverCommand,
     DispositionBody,
     DispositionCommand,
-    EmptyBody,
-    EmptyCommand,
     LicenseBody,
     LicenseCommand,
     NoteBody,
@@ -94,7 +94,10 @@ SPECS: dict[Action, ActionSpec] = {
     ),
     Action.SHIP: ActionSpec(ShipBody, ShipCommand, OrderWorkflow.ship, "Sales ops: ship"),
     Action.DELIVER: ActionSpec(
-        EmptyBody, EmptyCommand, OrderWorkflow.deliver, "Sales ops: confirm delivery"
+        DeliverBody,
+        DeliverCommand,
+        OrderWorkflow.deliver,
+        "Sales ops: a shipment arrived (`shipment` index; absent: every one on its way)",
     ),
     Action.AMEND: ActionSpec(
         AmendBody,

@@ -1,25 +1,24 @@
-"""Record one workflow history per path into tests/faults/histories/*.json.
+"""Record one workflow history per lifecycle path into tests/faults/histories/*.json.
 
-Run from the repository root: `python -m tests.faults.record_histories [NAME ...]` (all paths,
-or only those named). It starts a Temporal dev server, a worker and the API in-process on a
-temporary SQLite database, drives every lifecycle path and the served paths of history_paths
-over HTTP, then the timed paths (license expiry, escalation) on the time-skipping test server,
-and saves each finished workflow's history. test_replay.py replays them against the
-current OrderWorkflow: re-record only when a change is meant to be incompatible (and then guard
-running workflows with workflow.patched()).
+Run from the repository root: `python -m tests.faults.record_histories`. It starts a Temporal
+dev server, a worker and the API in-process on a temporary SQLite database, drives every path
+over HTTP, and saves each finished workflow's history: the orders' (the remainder of a split
+order too) and the fan-out workflows of the license actions taken on the way.
+test_replay.py replays them against the current workflows. Before re-recording after a change
+to the commands an order's workflow issues, move the saved histories into a dated folder
+(running orders from before the change must keep replaying) and gate the change on
+OrderInput.revision.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import sys
 import tempfile
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
@@ -27,11 +26,13 @@ from services.db.engine import make_engine
 from services.demo import LISTED_END_USER
 from services.worker import build_worker
 from tests.conftest import tool
+from tests.faults.change_paths import REMAINDER, PathDriver, order_change_paths
 from tests.faults.conftest import prepared_db, settings_for
 from tests.faults.history_paths import SERVED, TIMED
-from tests.faults.support import SHIP, Driver, Plan, Step
+from tests.faults.support import SHIP, Plan, Step
 from tests.harness import booking, license_body, make_api
 from workflows.ids import workflow_id_for
+from workflows.license_action import license_action_workflow_id
 
 HISTORIES = Path(__file__).parent / "histories"
 
@@ -75,22 +76,50 @@ def lifecycle_paths() -> dict[str, Plan]:
         ),
         "cancel_with_allocation": (booking(), review, [APPROVE, _record("R-4"), CANCEL]),
     }
-    return {name: Plan(name, dict(body), first, s) for name, (body, first, s) in steps.items()}
+    plans = {name: Plan(name, dict(body), first, s) for name, (body, first, s) in steps.items()}
+    return plans | order_change_paths()
 
 
-def history_names() -> list[str]:
-    """Every saved history: the lifecycle paths and the paths of history_paths."""
-    return sorted([*lifecycle_paths(), *SERVED, *TIMED])
+# Histories saved besides one per path: the remainder of the split order, and the fan-outs.
+EXTRA = ["split_remainder", *(f"license_action_{k}" for k in ("suspend", "reinstate", "revoke"))]
 
 
-def _save(history: WorkflowHistory, path: Path) -> Path:
+def saved_names() -> list[str]:
+    """Every history the recorder saves, by file name without `.json`."""
+    return sorted([*lifecycle_paths(), *EXTRA, *SERVED, *TIMED])
+
+
+history_names = saved_names
+
+
+async def _save(env: WorkflowEnvironment, workflow_id: str, path: Path) -> Path:
+    handle = env.client.get_workflow_handle(workflow_id)
+    await handle.result()
+    history = await handle.fetch_history()
     path.write_text(json.dumps(json.loads(history.to_json()), indent=1))
     return path
 
 
-async def record(out: Path, only: set[str] | None = None) -> list[Path]:
-    """Drive every path (or those named in `only`) and write its history; the files written."""
-    wanted = only or set(history_names())
+async def _drive(env: WorkflowEnvironment, driver: PathDriver, out: Path) -> list[Path]:
+    written = []
+    for name, plan in lifecycle_paths().items():
+        plan.body["external_ref"] = f"{name}-{uuid.uuid4().hex[:6]}"
+        oid, _ = await driver.run(plan)
+        if name == "split":
+            child = f"{oid}-S1"
+            for step in REMAINDER:
+                await driver.act(child, step)
+            written.append(await _save(env, workflow_id_for(child), out / "split_remainder.json"))
+        written.append(await _save(env, workflow_id_for(oid), out / f"{name}.json"))
+        for kind, action_id in driver.license_actions.items():
+            path = out / f"license_action_{kind}.json"
+            written.append(await _save(env, license_action_workflow_id(action_id), path))
+        driver.license_actions.clear()
+    return written
+
+
+async def record(out: Path) -> list[Path]:
+    """Drive every path and write its history; the files written."""
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=tool("temporal"), data_converter=pydantic_data_converter, ui=False
     )
@@ -105,32 +134,19 @@ async def record(out: Path, only: set[str] | None = None) -> list[Path]:
                     build_worker(env.client, settings, engine, pool),
                     make_api(settings) as api,
                 ):
-                    driver = Driver(api.http, api.tokens)
-                    for name, plan in lifecycle_paths().items():
-                        if name in wanted:
-                            plan.body["external_ref"] = f"{name}-{uuid.uuid4().hex[:6]}"
-                            oid, _ = await driver.run(plan)
-                            written.append(await _finished(env, workflow_id_for(oid), out, name))
+                    driver = PathDriver(api.http, api.tokens)
+                    written = await _drive(env, driver, out)
                     for name, path in SERVED.items():
-                        if name in wanted:
-                            oid = await path(driver, settings, env.client, Path(tmp))
-                            written.append(await _finished(env, workflow_id_for(oid), out, name))
+                        oid = await path(driver, settings, env.client, Path(tmp))
+                        written.append(await _save(env, workflow_id_for(oid), out / f"{name}.json"))
             engine.dispose()
     finally:
         await env.shutdown()
-    return written + await _record_timed(out, wanted)
+    return written + await _record_timed(out)
 
 
-async def _finished(env: WorkflowEnvironment, workflow_id: str, out: Path, name: str) -> Path:
-    handle = env.client.get_workflow_handle(workflow_id)
-    await handle.result()
-    return _save(await handle.fetch_history(), out / f"{name}.json")
-
-
-async def _record_timed(out: Path, wanted: set[str]) -> list[Path]:
+async def _record_timed(out: Path) -> list[Path]:
     """The paths that need months to pass, on the time-skipping test server."""
-    if not wanted & set(TIMED):
-        return []
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=tool("temporal-test-server"),
         data_converter=pydantic_data_converter,
@@ -144,9 +160,8 @@ async def _record_timed(out: Path, wanted: set[str]) -> list[Path]:
             with ThreadPoolExecutor(max_workers=20) as pool:
                 async with build_worker(env.client, settings, engine, pool):
                     for name, path in TIMED.items():
-                        if name in wanted:
-                            workflow_id = await path(env, settings)
-                            written.append(await _finished(env, workflow_id, out, name))
+                        workflow_id = await path(env, settings)
+                        written.append(await _save(env, workflow_id, out / f"{name}.json"))
             engine.dispose()
     finally:
         await env.shutdown()
@@ -154,7 +169,6 @@ async def _record_timed(out: Path, wanted: set[str]) -> list[Path]:
 
 
 if __name__ == "__main__":
-    # python -m tests.faults.record_histories [NAME ...]: all paths, or only those named.
     HISTORIES.mkdir(exist_ok=True)
-    for p in asyncio.run(record(HISTORIES, set(sys.argv[1:]))):
+    for p in asyncio.run(record(HISTORIES)):
         print("wrote", p)

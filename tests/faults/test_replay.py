@@ -1,10 +1,9 @@
-"""Saved histories of every lifecycle path replay against the current OrderWorkflow, and so do
-histories of screening dispositions, a recheck signal, two-officer approval, a license that
-expires and a review that escalates (tests/faults/history_paths.py).
+"""Saved histories of every lifecycle path replay against the current workflows.
 
-A change to the workflow that would break running orders (a command added, dropped or
-reordered without `workflow.patched()`) fails here. Histories are recorded by
-`python -m tests.faults.record_histories`.
+A change to a workflow that would break running orders (a command added, dropped or reordered
+without a revision gate) fails here. Histories are recorded by
+`python -m tests.faults.record_histories`; those of orders that ran under older code are kept
+in folders of their own and must replay too.
 """
 
 from __future__ import annotations
@@ -19,18 +18,25 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from tests.faults.incompatible_workflow import ScreensFirst
-from tests.faults.record_histories import HISTORIES, history_names
+from tests.faults.record_histories import HISTORIES, saved_names
+from workflows.license_action import LicenseActionWorkflow
 from workflows.order import OrderWorkflow
 
 pytestmark = pytest.mark.faults
 
-PATHS = history_names()
-
+NAMES = saved_names()
 
 # Recorded under workflow revision 1 (schemas.workflow_io.WORKFLOW_REVISION): orders running
 # then must still replay (their clean pre-ship re-screening had an event of its own).
 BEFORE_PATCH = HISTORIES / "before-rescreen-in-ship-event"
-REVISION_1 = sorted(p.stem for p in BEFORE_PATCH.glob("*.json"))
+# Recorded before orders could change (amend, partial approval and shipments, license
+# suspension): orders running then, under revision 2, must still replay.
+BEFORE_CHANGES = HISTORIES / "2026-12-01-before-order-changes"
+OLDER = {
+    BEFORE_PATCH: sorted(p.stem for p in BEFORE_PATCH.glob("*.json")),
+    BEFORE_CHANGES: sorted(p.stem for p in BEFORE_CHANGES.glob("*.json")),
+}
+
 
 # What each history beyond the plain lifecycle is kept for: the updates, signals and fired
 # timers it must hold, in order (a re-recording that lost one would replay nothing new).
@@ -49,17 +55,68 @@ def _history(name: str, folder: Path = HISTORIES) -> WorkflowHistory:
     return WorkflowHistory.from_json(f"replay-{name}", path.read_text())
 
 
+def _replayer() -> Replayer:
+    return Replayer(
+        workflows=[OrderWorkflow, LicenseActionWorkflow], data_converter=pydantic_data_converter
+    )
+
+
 def test_a_history_is_saved_for_every_lifecycle_path() -> None:
     saved = sorted(p.stem for p in Path(HISTORIES).glob("*.json"))
-    assert saved == PATHS
-    assert len(REVISION_1) == 8  # the lifecycle paths as they ran under revision 1
+    assert saved == NAMES
 
 
-@pytest.mark.parametrize("name", PATHS)
+def test_older_histories_are_kept() -> None:
+    assert len(OLDER[BEFORE_PATCH]) == 8
+    assert OLDER[BEFORE_CHANGES] == sorted(OLDER[BEFORE_PATCH])
+
+
+@pytest.mark.parametrize("name", NAMES)
 async def test_saved_history_replays_against_the_current_workflow(name: str) -> None:
-    replayer = Replayer(workflows=[OrderWorkflow], data_converter=pydantic_data_converter)
-    result = await replayer.replay_workflow(_history(name))
+    result = await _replayer().replay_workflow(_history(name))
     assert result.replay_failure is None
+
+
+@pytest.mark.parametrize(
+    ("folder", "name"), [(folder, name) for folder, names in OLDER.items() for name in names]
+)
+async def test_histories_of_orders_running_under_older_code_still_replay(
+    folder: Path, name: str
+) -> None:
+    result = await _replayer().replay_workflow(_history(name, folder))
+    assert result.replay_failure is None
+
+
+def test_the_pre_patch_happy_path_takes_the_old_branch() -> None:
+    # Guards the point of the test above: the old history has the extra transition activity
+    # of the separate re-screening event, and neither needs a patch marker.
+    def kinds(folder: Path) -> list[str]:
+        events = json.loads((folder / "happy_path_h20.json").read_text())["events"]
+        return [e["eventType"] for e in events]
+
+    old, new = kinds(BEFORE_PATCH), kinds(HISTORIES)
+    assert "EVENT_TYPE_MARKER_RECORDED" not in old
+    assert "EVENT_TYPE_MARKER_RECORDED" not in new
+    scheduled = "EVENT_TYPE_ACTIVITY_TASK_SCHEDULED"
+    assert (old.count(scheduled), new.count(scheduled)) == (13, 12)
+
+
+def test_the_new_paths_took_their_new_commands() -> None:
+    # The split's history starts the remainder's workflow; the fan-out's continues as new
+    # or finishes, never a marker.
+    def kinds(name: str) -> list[str]:
+        events = json.loads((HISTORIES / f"{name}.json").read_text())["events"]
+        return [e["eventType"] for e in events]
+
+    assert "EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED" in kinds("split")
+    assert "EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED" in kinds("suspend_reinstate")
+    assert kinds("license_action_suspend")[-1] == "EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED"
+
+
+async def test_an_incompatible_change_fails_replay() -> None:
+    replayer = Replayer(workflows=[ScreensFirst], data_converter=pydantic_data_converter)
+    with pytest.raises(workflow.NondeterminismError):
+        await replayer.replay_workflow(_history("happy_path_h20"))
 
 
 def _exercised(name: str) -> list[str]:
@@ -81,30 +138,3 @@ def _exercised(name: str) -> list[str]:
 @pytest.mark.parametrize("name", sorted(EXERCISES))
 def test_a_saved_history_holds_what_it_is_kept_for(name: str) -> None:
     assert _exercised(name) == EXERCISES[name]
-
-
-@pytest.mark.parametrize("name", REVISION_1)
-async def test_history_of_revision_1_still_replays(name: str) -> None:
-    replayer = Replayer(workflows=[OrderWorkflow], data_converter=pydantic_data_converter)
-    result = await replayer.replay_workflow(_history(name, BEFORE_PATCH))
-    assert result.replay_failure is None
-
-
-def test_the_pre_patch_happy_path_takes_the_old_branch() -> None:
-    # Guards the point of the test above: the old history has the extra transition activity
-    # of the separate re-screening event, and neither needs a patch marker.
-    def kinds(folder: Path) -> list[str]:
-        events = json.loads((folder / "happy_path_h20.json").read_text())["events"]
-        return [e["eventType"] for e in events]
-
-    old, new = kinds(BEFORE_PATCH), kinds(HISTORIES)
-    assert "EVENT_TYPE_MARKER_RECORDED" not in old
-    assert "EVENT_TYPE_MARKER_RECORDED" not in new
-    scheduled = "EVENT_TYPE_ACTIVITY_TASK_SCHEDULED"
-    assert (old.count(scheduled), new.count(scheduled)) == (13, 12)
-
-
-async def test_an_incompatible_change_fails_replay() -> None:
-    replayer = Replayer(workflows=[ScreensFirst], data_converter=pydantic_data_converter)
-    with pytest.raises(workflow.NondeterminismError):
-        await replayer.replay_workflow(_history("happy_path_h20"))
