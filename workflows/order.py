@@ -44,6 +44,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.activities import OrderActivities
     from workflows.order_base import SYSTEM, lookup, persist, refused
+    from workflows.order_policy import PolicyChanges
     from workflows.order_screening import ScreeningReview
     from workflows.rules import transitions as rules
     from workflows.rules.decision import apply_decision, check_decision
@@ -62,12 +63,13 @@ def _new_hit_refusal() -> ApplicationError:
 
 
 @workflow.defn
-class OrderWorkflow(ScreeningReview):
+class OrderWorkflow(ScreeningReview, PolicyChanges):
     """One export order, durable for as long as the license decision takes."""
 
     @workflow.init
     def __init__(self, inp: OrderInput) -> None:
         self._setup(inp)
+        self._setup_policy()
         self._recheck: RecheckRequest | None = None
 
     @workflow.run
@@ -84,6 +86,8 @@ class OrderWorkflow(ScreeningReview):
                 nxt = rules.state_after_screening(determination, bool(open_ids))
                 data = {"hits": len(screening.hits), "rule": determination.rule_id}
                 await self._move(nxt, SYSTEM, "screened", data=data)
+                if inp.revision >= 3:  # see WORKFLOW_REVISION
+                    await self._hold_for_import_stop()
         await self._serve_until_terminal()
         await workflow.wait_condition(workflow.all_handlers_finished)
         return WorkflowResult(
@@ -139,14 +143,15 @@ class OrderWorkflow(ScreeningReview):
             req, self._recheck = self._recheck, None
             async with self._lock:
                 await self._do_recheck(req)
+        await self._take_policy_changes()
 
     def _woken_or_fired(self, seen: int, timer: asyncio.Task[None] | None) -> Callable[[], bool]:
         woken = self._woken(seen)
         return lambda: woken() or (timer is not None and timer.done())
 
     def _woken(self, seen: int) -> Callable[[], bool]:
-        """True once something changed the order or a recheck arrived."""
-        return lambda: self._changes != seen or self._recheck is not None
+        """True once something changed the order, or a recheck or policy change arrived."""
+        return lambda: self._changes != seen or self._recheck is not None or self._policy_pending()
 
     @workflow.signal
     def recheck(self, req: RecheckRequest) -> None:
@@ -161,7 +166,9 @@ class OrderWorkflow(ScreeningReview):
         if req.snapshot_id != screening.snapshot_id:
             await self._apply_rescreen(await self._screen(), "rescreen")
         det = self._determination()
-        if req.ruleset_version == det.ruleset_version:
+        # Rule sets now reach orders through `redetermine` (activation fans out); a recheck
+        # naming a version comes from a sweep of before that.
+        if req.ruleset_version is None or req.ruleset_version == det.ruleset_version:
             return
         fresh = await self._determine(self._screening())
         self._status.determination = fresh
@@ -313,6 +320,7 @@ class OrderWorkflow(ScreeningReview):
             self._check(Action.RELEASE, cmd)
             back_to = self._status.held_from or S.BOOKED
             self._status.held_from = None
+            self._status.held_for_import_stop = False
             await self._move(back_to, cmd.actor.user, Action.RELEASE, cmd.reason)
         return self._status
 
@@ -327,6 +335,7 @@ class OrderWorkflow(ScreeningReview):
             self._check(Action.CANCEL, cmd)
             await self._release_license(cmd.actor.user, cmd.reason)
             self._status.held_from = None
+            self._status.held_for_import_stop = False
             await self._move(S.CANCELLED, cmd.actor.user, Action.CANCEL, cmd.reason)
         return self._status
 
