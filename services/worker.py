@@ -16,12 +16,15 @@ from services.config import Settings
 from services.db.engine import make_engine, session_factory
 from services.db.store import SqlOrderStore
 from services.orders_start import run_outbox
+from services.policy.fanout import SqlPolicyStore, order_signaller
 from services.recheck import run_recheck
 from services.rules_store import DbRuleSource
 from services.screening.screener import DbScreener
 from services.worker_telemetry import ActivityTelemetry, meter_of
 from workflows.activities import OrderActivities
 from workflows.order import OrderWorkflow
+from workflows.ruleset import RuleSetWorkflow
+from workflows.ruleset_activities import RuleSetActivities
 
 log = logging.getLogger(__name__)
 
@@ -39,11 +42,13 @@ def build_worker(
     """A worker for the order task queue, with activities bound to the database."""
     read, write = session_factory(engine), session_factory(engine, write=True)
     screener = DbScreener(read, write, threshold=settings.screening_threshold)
-    acts = OrderActivities(SqlOrderStore(write), screener, DbRuleSource(read))
+    rules = DbRuleSource(read)
+    acts = OrderActivities(SqlOrderStore(write), screener, rules)
+    policy = RuleSetActivities(SqlPolicyStore(read, write, rules), order_signaller(client))
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[OrderWorkflow],
+        workflows=[OrderWorkflow, RuleSetWorkflow],
         workflow_runner=WORKFLOW_RUNNER,
         activities=[
             acts.record_transition,
@@ -55,6 +60,10 @@ def build_worker(
             acts.ship_check,
             acts.roles_of,
             acts.whitelist,
+            policy.activate,
+            policy.expire,
+            policy.fan_out_batch,
+            policy.fan_out_done,
         ],
         activity_executor=executor,
         # Order and workflow ids on activity log lines; screening matches counted.
@@ -77,7 +86,7 @@ async def run_worker(settings: Settings, client: Client, stop: asyncio.Event) ->
             run_outbox(
                 client,
                 write_session,
-                task_queue=settings.task_queue,
+                settings=settings,
                 interval=settings.outbox_interval_seconds,
                 stop=stop,
             )
@@ -86,6 +95,7 @@ async def run_worker(settings: Settings, client: Client, stop: asyncio.Event) ->
             run_recheck(
                 client,
                 session_factory(engine),
+                write_session,
                 interval=settings.recheck_interval_seconds,
                 stop=stop,
             )
