@@ -80,3 +80,29 @@ def edited(version: str, *edits: Edit, effective_from: date | None = None) -> Ru
 def catalog_with(ruleset: RuleSet) -> Catalog:
     """The bundled products with `ruleset`."""
     return Catalog(products=load_catalog().products, ruleset=ruleset)
+
+
+def put_in_force(database_url: str, ruleset: RuleSet) -> None:
+    """Stage, approve (two officers) and activate `ruleset` now, without its timer.
+
+    For tests about what a rule set in force decides, not about how it got there.
+    """
+    from datetime import UTC, datetime
+
+    from schemas.rulesets import StageRuleSet
+    from services.db.engine import make_engine, session_factory
+    from services.policy import lifecycle, store
+
+    engine = make_engine(database_url)
+    now = datetime.now(UTC)
+    with session_factory(engine, write=True)() as session:
+        store.stage(session, body=StageRuleSet(ruleset=ruleset), actor="test", now=now)
+        for officer in ("test-officer-1", "test-officer-2"):
+            row = store.get(session, ruleset.version)
+            row.approvals = [*row.approvals, {"by": officer, "at": now.isoformat()}]
+        row.approved_at = now
+        session.add(row)
+        session.flush()
+        lifecycle.activate(session, version=ruleset.version, at=now)
+        session.commit()
+    engine.dispose()

@@ -17,6 +17,7 @@ from services.api.routers import (
     licenses,
     orders,
     records,
+    rulesets,
     screening,
     tasks,
     watch,
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tasks.router,
         records.router,
         screening.router,
+        rulesets.router,
     )
     for router in api_routers:
         app.include_router(router, prefix="/api/v1", responses=errors.API_ERRORS)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
+from anyio import CapacityLimiter
 from sqlalchemy import Engine
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -41,6 +42,9 @@ class AppState:
     )
     # Requests waiting for an order to change (`GET /orders/{id}/watch`), woken by one poller.
     watcher: OrderWatcher = field(init=False)
+    # The rule-set routes' database work runs in threads, at most this many at once (see
+    # services/policy/ops.py): a 10,000-order preview never takes the threads others share.
+    policy_limiter: CapacityLimiter | None = None
 
     def __post_init__(self) -> None:
         self.watcher = OrderWatcher(self.engine)

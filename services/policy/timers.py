@@ -27,10 +27,8 @@ def timer_input(row: RuleSetRow, settings: Settings) -> RuleSetInput:
     )
 
 
-async def start_timer(
-    client: Client, row: RuleSetRow, settings: Settings, write_session: SessionFactory
-) -> None:
-    """Start the rule set's workflow (a second start is harmless) and note that it runs."""
+async def start_timer(client: Client, row: RuleSetRow, settings: Settings) -> None:
+    """Start the rule set's workflow; a second start is harmless (the running one is kept)."""
     with contextlib.suppress(WorkflowAlreadyStartedError):
         await client.start_workflow(
             RuleSetWorkflow.run,
@@ -41,9 +39,6 @@ async def start_timer(
             # A finished rule set's timer never runs twice.
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         )
-    with write_session() as session:
-        lifecycle.mark_timer_started(session, version=row.version)
-        session.commit()
 
 
 async def sweep_timers(client: Client, write_session: SessionFactory, settings: Settings) -> int:
@@ -51,5 +46,8 @@ async def sweep_timers(client: Client, write_session: SessionFactory, settings: 
     with write_session() as session:
         rows = lifecycle.unstarted_timers(session)
     for row in rows:
-        await start_timer(client, row, settings, write_session)
+        await start_timer(client, row, settings)
+        with write_session() as session:
+            lifecycle.mark_timer_started(session, version=row.version)
+            session.commit()
     return len(rows)
