@@ -14,6 +14,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
 
+from schemas.documents import EvidenceRequirement
+
 
 class LicensePolicy(StrEnum):
     """BIS's licensing policy for a line, or that no rule decides it."""
@@ -117,6 +119,9 @@ class LicenseRule(BaseModel):
     policy: LicensePolicy
     license_code: str | None = Field(default=None, description="AES code; derived when absent")
     conditions: list[str] = Field(default=[], description="what an approval will be bound to")
+    evidence: list[EvidenceRequirement] = Field(
+        default=[], description="documents that must be on the order before it ships"
+    )
     supersedes: list[str] = Field(default=[], description="rule ids this one replaces")
     effective_from: date | None = None
     effective_until: date | None = Field(default=None, description="last day in force")

@@ -8,8 +8,10 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from schemas.applications import Application
 from schemas.catalog import LicensePolicy
 from schemas.common import CountryCode, Money, Role, Strict
+from schemas.documents import EvidenceRequirement
 
 
 class OrderState(StrEnum):
@@ -178,6 +180,7 @@ class LineDetermination(BaseModel):
         description="AES code: C30 (license), C33 (NLR), C67 (NAC notification); None: undecided"
     )
     conditions: list[str] = []
+    evidence: list[EvidenceRequirement] = []
     decided_by: str | None = Field(default=None, description="officer who decided a no-rule line")
 
 
@@ -215,6 +218,16 @@ class Determination(BaseModel):
     def undecided_skus(self) -> list[str]:
         """Lines no rule decides: compliance must say whether they need a license."""
         return [line.sku for line in self.lines if line.license_required is None]
+
+    def evidence(self) -> list[EvidenceRequirement]:
+        """Documents the lines' rules require before shipment, each kind once."""
+        seen: dict[str, EvidenceRequirement] = {}
+        for line in self.lines:
+            for req in line.evidence:
+                known = seen.get(req.kind)
+                if known is None or (req.per_shipment and not known.per_shipment):
+                    seen[req.kind] = req
+        return list(seen.values())
 
     def licensed_skus(self) -> list[str]:
         """Lines that need a license (and so draw on one)."""
@@ -265,6 +278,7 @@ class OrderStatus(BaseModel):
     approvals: list[Approval] = []
     license: LicenseAllocation | None = None
     license_resubmissions: int = 0
+    application: Application | None = None
     approvals_needed: int = 1
     shipment: Shipment | None = None
     due_at: datetime | None = None
@@ -286,6 +300,7 @@ class OrderView(BaseModel):
     determination: Determination | None
     screening: ScreeningResult | None
     license: LicenseAllocation | None
+    application: Application | None = None
     approvals: list[Approval]
     approvals_needed: int
     due_at: datetime | None

@@ -8,6 +8,7 @@ from decimal import Decimal
 from pydantic import BaseModel, Field
 
 from schemas.common import Money
+from schemas.documents import EvidenceRequirement
 from schemas.orders import (
     BookOrderRequest,
     Determination,
@@ -73,6 +74,7 @@ class TransitionRecord(OrderEvent):
     order_id: str
     reason: str | None = None
     status: OrderStatus
+    booking: BookOrderRequest | None = None  # an amendment: the booking as it is now
 
 
 class ScreenRequest(BaseModel):
@@ -130,6 +132,8 @@ class ShipCheckRequest(BaseModel):
 
     order_id: str
     license_number: str | None
+    evidence: list[EvidenceRequirement] = []
+    last_shipped_at: datetime | None = None
 
 
 class ShipCheck(BaseModel):

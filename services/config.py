@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     # Open orders per activity of a rule set's fan-out, and batches before continue-as-new.
     policy_fanout_batch_size: int = Field(default=200, ge=1, le=5000)
     policy_fanout_batches_per_run: int = Field(default=100, ge=1)
+    documents_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
     # Unset: JSON lines for `api` and `worker`, text for `dev`.
     log_format: Literal["json", "text"] | None = None
     log_level: str = Field(default="INFO", pattern=r"(?i)^(debug|info|warning|error|critical)$")

@@ -43,6 +43,8 @@ with workflow.unsafe.imports_passed_through():
         WorkflowResult,
     )
     from workflows.activities import OrderActivities
+    from workflows.order_amend import Amendments
+    from workflows.order_application import ApplicationSteps
     from workflows.order_base import SYSTEM, lookup, persist, refused
     from workflows.order_policy import PolicyChanges
     from workflows.order_screening import ScreeningReview
@@ -63,7 +65,7 @@ def _new_hit_refusal() -> ApplicationError:
 
 
 @workflow.defn
-class OrderWorkflow(ScreeningReview, PolicyChanges):
+class OrderWorkflow(ScreeningReview, ApplicationSteps, Amendments, PolicyChanges):
     """One export order, durable for as long as the license decision takes."""
 
     @workflow.init
@@ -276,7 +278,7 @@ class OrderWorkflow(ScreeningReview, PolicyChanges):
         self._check(Action.RECORD_LICENSE, cmd)
 
     async def _reserve(self, cmd: LicenseCommand, terms: LicenseTerms) -> None:
-        booking = self._input.booking
+        booking = self._booking
         quantity, value = order_draw(booking)
         req = AllocateRequest(
             entry_key=self._key("reserve"),
@@ -359,11 +361,12 @@ class OrderWorkflow(ScreeningReview, PolicyChanges):
                 ShipCheckRequest(
                     order_id=self.order_id,
                     license_number=license.license_number if license else None,
+                    evidence=self._determination().evidence(),
                 ),
             )
             if check.blocking:
                 raise ApplicationError(
-                    "ship refused: open blocking license obligation " + "; ".join(check.blocking),
+                    "ship refused: " + "; ".join(check.blocking),
                     type=rules.RefusalKind.CONFLICT,
                     non_retryable=True,
                 )

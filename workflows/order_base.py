@@ -18,6 +18,7 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from schemas.actions import Action, Command, LicenseCommand
     from schemas.orders import (
+        BookOrderRequest,
         Determination,
         HitDecision,
         OrderState,
@@ -79,6 +80,7 @@ class OrderMachine:
 
     def _setup(self, inp: OrderInput) -> None:
         self._input = inp
+        self._booking = inp.booking  # as amended since; the input stays as booked
         total = order_draw(inp.booking)[1]
         needed = rules.approvals_needed(total, inp.policy.four_eyes_threshold)
         self._status = OrderStatus(state=S.BOOKED, approvals_needed=needed)
@@ -137,7 +139,7 @@ class OrderMachine:
         return det
 
     async def _screen(self) -> ScreeningResult:
-        parties = self._input.booking.parties()
+        parties = self._booking.parties()
         return await lookup(
             OrderActivities.screen, ScreenRequest(order_id=self.order_id, parties=parties)
         )
@@ -145,7 +147,7 @@ class OrderMachine:
     async def _determine(self, screening: ScreeningResult) -> Determination:
         req = DetermineRequest(
             order_id=self.order_id,
-            booking=self._input.booking,
+            booking=self._booking,
             screening=screening,
             on=workflow.now().date(),
         )
@@ -234,6 +236,7 @@ class OrderMachine:
         *,
         restart_clock: bool = False,
         resume: bool = False,
+        booking: BookOrderRequest | None = None,
     ) -> None:
         """Change state and persist event + read model before anyone is told.
 
@@ -262,5 +265,6 @@ class OrderMachine:
             reason=reason,
             data=data or {},
             status=self._status,
+            booking=booking,
         )
         await persist(OrderActivities.record_transition, record)

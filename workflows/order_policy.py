@@ -59,7 +59,7 @@ class PolicyChanges(OrderMachine):
         The same `assess` computed the preview, so this does what the preview showed. A
         repeated or stale signal finds nothing changed and writes nothing.
         """
-        found = assess(self.order_id, self._input.booking, self._status, req.determination)
+        found = assess(self.order_id, self._booking, self._status, req.determination)
         if found is None or found.impact.change is OutcomeChange.UNCHANGED:
             return
         where = found.plan

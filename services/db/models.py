@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    LargeBinary,
+    Text,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 
@@ -253,3 +262,20 @@ class RuleSetEventRow(SQLModel, table=True):
     action: str = Field(max_length=40)
     reason: str | None = Field(default=None, sa_column=Column(Text))
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class DocumentRow(SQLModel, table=True):
+    """One uploaded file; append-only, part of the order's export record."""
+
+    __tablename__ = "order_documents"
+
+    id: str = Field(primary_key=True, max_length=32)
+    order_id: str = Field(index=True, max_length=40)
+    filename: str = Field(max_length=255)
+    kind: str = Field(max_length=40)
+    sha256: str = Field(max_length=64)
+    size: int = Field(sa_column=Column(BigInteger, nullable=False))
+    content_type: str = Field(max_length=100)
+    uploaded_by: str = Field(max_length=100)
+    uploaded_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))

@@ -179,6 +179,7 @@ def _line(
         citation=rule.citation,
         license_code=_code(rule),
         conditions=list(rule.conditions),
+        evidence=list(rule.evidence),
     )
 
 

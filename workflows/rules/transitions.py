@@ -48,6 +48,14 @@ ACTION_RULES: dict[Action, ActionRule] = {
     Action.CANCEL: ActionRule(Role.SALES_OPS, _BEFORE_SHIPMENT | {S.ON_HOLD}),
     Action.SHIP: ActionRule(Role.SALES_OPS, frozenset({S.READY_TO_SHIP})),
     Action.DELIVER: ActionRule(Role.SALES_OPS, frozenset({S.SHIPPED})),
+    # Not before screening is done (the workflow is still screening the booked parties), not
+    # while held (compliance stopped it), not once shipped.
+    Action.AMEND: ActionRule(
+        Role.SALES_OPS,
+        frozenset({S.SCREENING_REVIEW, S.COMPLIANCE_REVIEW, S.AWAITING_LICENSE, S.READY_TO_SHIP}),
+    ),
+    Action.SUBMIT_APPLICATION: ActionRule(Role.COMPLIANCE, frozenset({S.AWAITING_LICENSE})),
+    Action.APPLICATION_STATUS: ActionRule(Role.COMPLIANCE, frozenset({S.AWAITING_LICENSE})),
 }
 
 # Actions by which a compliance officer decides on an order; nobody decides on their own order.
@@ -58,6 +66,8 @@ _DECISIONS = frozenset(
         Action.APPROVE,
         Action.REJECT,
         Action.RECORD_LICENSE,
+        Action.SUBMIT_APPLICATION,
+        Action.APPLICATION_STATUS,
     }
 )
 

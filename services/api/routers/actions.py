@@ -18,6 +18,9 @@ from temporalio.workflow import UpdateMethodMultiParam
 
 from schemas.actions import (
     Action,
+    AmendBody,
+    AmendCommand,
+    ApplicationStatusCommand,
     Command,
     DispositionBody,
     DispositionCommand,
@@ -31,7 +34,9 @@ from schemas.actions import (
     ReasonCommand,
     ShipBody,
     ShipCommand,
+    SubmitApplicationCommand,
 )
+from schemas.applications import ApplicationStatusBody, SubmitApplicationBody
 from schemas.common import Actor, Strict
 from schemas.orders import OrderStatus, OrderView
 from services.api.deps import CurrentUser, StateDep
@@ -98,6 +103,24 @@ SPECS: dict[Action, ActionSpec] = {
     Action.SHIP: ActionSpec(ShipBody, ShipCommand, OrderWorkflow.ship, "Sales ops: ship"),
     Action.DELIVER: ActionSpec(
         EmptyBody, EmptyCommand, OrderWorkflow.deliver, "Sales ops: confirm delivery"
+    ),
+    Action.AMEND: ActionSpec(
+        AmendBody,
+        AmendCommand,
+        OrderWorkflow.amend,
+        "Sales ops: change lines, parties, ship date or end use before shipment",
+    ),
+    Action.SUBMIT_APPLICATION: ActionSpec(
+        SubmitApplicationBody,
+        SubmitApplicationCommand,
+        OrderWorkflow.submit_application,
+        "Compliance: the BIS application was filed (SNAP-R control number)",
+    ),
+    Action.APPLICATION_STATUS: ActionSpec(
+        ApplicationStatusBody,
+        ApplicationStatusCommand,
+        OrderWorkflow.application_status,
+        "Compliance: BIS registered, held, referred or returned the application",
     ),
 }
 
