@@ -36,15 +36,27 @@ WORKFLOW_RUNNER = SandboxedWorkflowRunner(
 )
 
 
+def policy_activities(client: Client, engine: Engine) -> RuleSetActivities:
+    """The rule-set workflow's activities, bound to the database and the client."""
+    read, write = session_factory(engine), session_factory(engine, write=True)
+    return RuleSetActivities(
+        SqlPolicyStore(read, write, DbRuleSource(read)), order_signaller(client)
+    )
+
+
 def build_worker(
-    client: Client, settings: Settings, engine: Engine, executor: ThreadPoolExecutor
+    client: Client,
+    settings: Settings,
+    engine: Engine,
+    executor: ThreadPoolExecutor,
+    *,
+    policy: RuleSetActivities | None = None,
 ) -> Worker:
     """A worker for the order task queue, with activities bound to the database."""
     read, write = session_factory(engine), session_factory(engine, write=True)
     screener = DbScreener(read, write, threshold=settings.screening_threshold)
-    rules = DbRuleSource(read)
-    acts = OrderActivities(SqlOrderStore(write), screener, rules)
-    policy = RuleSetActivities(SqlPolicyStore(read, write, rules), order_signaller(client))
+    acts = OrderActivities(SqlOrderStore(write), screener, DbRuleSource(read))
+    policy = policy or policy_activities(client, engine)
     return Worker(
         client,
         task_queue=settings.task_queue,
