@@ -7,7 +7,6 @@ import uuid
 from datetime import date, timedelta
 from typing import Any
 
-import pytest
 from temporalio.client import Client
 
 from services.config import Settings
@@ -16,7 +15,6 @@ from services.recheck import redetermine_stragglers, signal_stale
 from tests.harness import ApiHarness, booking
 from tests.policy_data import edited, rtx_needs_license
 
-pytestmark = pytest.mark.usefixtures("screening_list")
 RULESETS = "/api/v1/rulesets"
 
 
