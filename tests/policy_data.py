@@ -83,12 +83,13 @@ def catalog_with(ruleset: RuleSet) -> Catalog:
 
 
 def put_in_force(database_url: str, ruleset: RuleSet) -> None:
-    """Stage, approve (two officers) and activate `ruleset` now, without its timer.
-
-    For tests about what a rule set in force decides, not about how it got there.
+    """Stage, approve (two officers) and activate `ruleset` now, without its timer or fan-out
+    (as if its fan-out had found no open order). For tests about what a rule set in force
+    decides, not about how it got there.
     """
     from datetime import UTC, datetime
 
+    from schemas.ruleset_io import FanOutCursor, FanOutDone
     from schemas.rulesets import StageRuleSet
     from services.db.engine import make_engine, session_factory
     from services.policy import lifecycle, store
@@ -104,5 +105,7 @@ def put_in_force(database_url: str, ruleset: RuleSet) -> None:
         session.add(row)
         session.flush()
         lifecycle.activate(session, version=ruleset.version, at=now)
+        cursor = FanOutCursor(event="activated", target=ruleset.version, on=now.date())
+        lifecycle.finish(session, FanOutDone(version=ruleset.version, cursor=cursor, at=now))
         session.commit()
     engine.dispose()

@@ -52,12 +52,17 @@ def activate(session: Session, *, version: str, at: datetime) -> Activated:
         data = {"previous": before, "effective_on": row.effective_from.isoformat()}
         add_event(session, version, at=at, actor=SYSTEM, action="activated", data=data)
     now = in_force(session)
-    return Activated(
+    done = Activated(
         done=True,
         in_force=now,
         changed_in_force=now == version,
         open_orders=open_order_count(session),
     )
+    if done.changed_in_force and row.fan_out is None:
+        # Progress from the start: sweeps leave the open orders to this fan-out meanwhile.
+        cursor = FanOutCursor(event="activated", target=now, on=at.date(), total=done.open_orders)
+        record_progress(session, version=version, cursor=cursor, at=at)
+    return done
 
 
 def expire(session: Session, *, version: str, at: datetime) -> Activated:
@@ -73,12 +78,16 @@ def expire(session: Session, *, version: str, at: datetime) -> Activated:
         now = in_force(session)
         data = {"was_in_force": before == version, "in_force": now}
         add_event(session, version, at=at, actor=SYSTEM, action="expired", data=data)
-        return Activated(
+        done = Activated(
             done=True,
             in_force=now,
             changed_in_force=before == version,
             open_orders=open_order_count(session),
         )
+        if done.changed_in_force:
+            cursor = FanOutCursor(event="expired", target=now, on=at.date(), total=done.open_orders)
+            record_progress(session, version=version, cursor=cursor, at=at)
+        return done
     # A retry: the expiry's event says whether it changed the set in force.
     event = session.exec(
         select(RuleSetEventRow).where(

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from temporalio.client import Client
 
 from services.config import Settings
 from services.db.engine import make_engine, session_factory
+from services.policy import store
+from services.policy.timers import sweep_timers
 from services.recheck import redetermine_stragglers, signal_stale
 from tests.harness import ApiHarness, booking
-from tests.policy_data import edited, rtx_needs_license
+from tests.policy_data import edited, put_in_force, rtx_needs_license
 
 RULESETS = "/api/v1/rulesets"
 
@@ -193,3 +195,43 @@ async def test_the_impact_csv_neutralises_formulas(
     assert row.startswith(f"{rtx},")
     assert ',"\'=HYPERLINK(""http://x.test"",""open"")",' in row
     assert ",RTX-PRO-6000D,RTX-PRO-DESIGNED-TO-COMPLY,RTX-PRO-DESIGNED-TO-COMPLY,nlr," in row
+
+
+async def test_a_rule_set_approved_while_temporal_was_away_is_started_by_the_sweeper(
+    private_api: tuple[ApiHarness, Settings], temporal_client: Client
+) -> None:
+    api, settings = private_api
+    version = unique("2026-12.away")
+    r = await api.http.post(RULESETS, json=stage_body(version), headers=api.auth("bob"))
+    assert r.status_code == 201
+    await api.http.post(f"{RULESETS}/{version}/approve", headers=api.auth("carol"))
+    engine = make_engine(settings.database_url)
+    write = session_factory(engine, write=True)
+    with write() as session:  # the second approval, stored while Temporal could not be reached
+        store.approve(session, version=version, actor="dave", note=None, now=datetime.now(UTC))
+        session.commit()
+    found = (await api.http.get(f"{RULESETS}/{version}", headers=api.auth("vic"))).json()
+    assert (found["status"], found["activated_at"]) == ("approved", None)
+    assert await sweep_timers(temporal_client, write, settings) == 1
+    assert await sweep_timers(temporal_client, write, settings) == 0
+    engine.dispose()
+    found = await wait_fan_out(api, version)
+    assert found["status"] == "active"
+
+
+async def test_orders_a_fan_out_missed_are_judged_by_the_sweep(
+    private_api: tuple[ApiHarness, Settings], temporal_client: Client
+) -> None:
+    # As if these orders were being determined under the old rules while the fan-out ran.
+    api, settings = private_api
+    h20, rtx = await _two_orders(api)
+    version = unique("2026-12.late")
+    put_in_force(settings.database_url, edited(version, rtx_needs_license))
+    engine = make_engine(settings.database_url)
+    read, write = session_factory(engine), session_factory(engine, write=True)
+    assert await redetermine_stragglers(temporal_client, read, write) == 2
+    order = await api.wait_state(rtx, "COMPLIANCE_REVIEW")
+    assert order["determination"]["ruleset_version"] == version
+    assert await redetermine_stragglers(temporal_client, read, write) == 0  # both accounted for
+    engine.dispose()
+    assert (await events_of(api, h20))[-1]["action"] == "screened"
