@@ -19,7 +19,7 @@ from sqlmodel import Session
 
 from schemas.catalog import Catalog
 from schemas.orders import BookOrderRequest, Determination, OrderStatus
-from schemas.rulesets import ImpactReport, ImpactTotal, OrderImpact, OutcomeChange
+from schemas.rulesets import ImpactReport, ImpactTotal, LineImpact, OrderImpact, OutcomeChange
 from services.db.models import OrderRow
 from services.policy.lifecycle import CLOSED
 from workflows.rules.determination import DeterminationFacts, determine, facts_of
@@ -120,6 +120,15 @@ class Tally:
 
 
 Key = tuple[OutcomeChange, str]
+_STOPS = (OutcomeChange.IMPORT_STOPPED, OutcomeChange.IMPORT_STOP_LIFTED)
+
+
+def _line_change(impact: OrderImpact, line: LineImpact, stopped: set[str]) -> OutcomeChange:
+    """A line's change, counting a customs stop (or its end) on the SKUs it is about."""
+    lifted = impact.change is OutcomeChange.IMPORT_STOP_LIFTED
+    if line.change is OutcomeChange.UNCHANGED and (lifted or line.sku in stopped):
+        return impact.change if impact.change in _STOPS else line.change
+    return line.change
 
 
 class Totals:
@@ -136,10 +145,11 @@ class Totals:
         self.by_change.setdefault((change, ""), Tally()).add(impact.units, impact.value)
         dest = (change, impact.destination)
         self.by_dest.setdefault(dest, Tally()).add(impact.units, impact.value)
+        stopped = {s.sku for s in impact.import_stops}
         for line in impact.lines:
             mine = [b for b in booking.lines if b.sku == line.sku]
             value = sum((b.quantity * b.unit_price for b in mine), Decimal(0))
-            tally = self.by_sku.setdefault((line.change, line.sku), Tally())
+            tally = self.by_sku.setdefault((_line_change(impact, line, stopped), line.sku), Tally())
             tally.add(sum(b.quantity for b in mine), value)
 
     def rows(self) -> tuple[list[ImpactTotal], list[ImpactTotal], list[ImpactTotal]]:

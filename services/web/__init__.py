@@ -14,6 +14,7 @@ from services.web import (
     import_pages,
     license_pages,
     order_pages,
+    policy_pages,
     queue_pages,
 )
 from services.web.session import CsrfRefused, NoRole, SignInRequired
@@ -55,5 +56,6 @@ def install(app: FastAPI) -> None:
         queue_pages,
         license_pages,
         import_pages,
+        policy_pages,
     ):
         app.include_router(module.router)
