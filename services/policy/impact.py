@@ -14,20 +14,32 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from pydantic import BaseModel
+from sqlalchemy import Text, cast
 from sqlalchemy import select as core_select
 from sqlmodel import Session
 
 from schemas.catalog import Catalog
-from schemas.orders import BookOrderRequest, Determination, OrderStatus
+from schemas.orders import (
+    BookOrderRequest,
+    Determination,
+    OrderState,
+    ScreeningHit,
+)
 from schemas.rulesets import ImpactReport, ImpactTotal, LineImpact, OrderImpact, OutcomeChange
 from services.db.models import OrderRow
 from services.policy.lifecycle import CLOSED
 from workflows.rules.determination import DeterminationFacts, determine, facts_of
-from workflows.rules.impact import Assessment, assess
+from workflows.rules.impact import Assessment, OrderNow, assess
 
 _ORDERS = OrderRow.__table__  # type: ignore[attr-defined]
+# The JSON as text: parsed by pydantic's own parser straight into models (json.loads and then
+# validation took twice as long on 10,000 orders).
 _COLUMNS = core_select(
-    _ORDERS.c.id, _ORDERS.c.external_ref, _ORDERS.c.booking, _ORDERS.c.status
+    _ORDERS.c.id,
+    _ORDERS.c.external_ref,
+    cast(_ORDERS.c.booking, Text).label("booking"),
+    cast(_ORDERS.c.status, Text).label("status"),
 ).where(_ORDERS.c.state.not_in(CLOSED), _ORDERS.c.workflow_started.is_(True))
 READ_BATCH = 1000
 _RANK = {change: i for i, change in enumerate(OutcomeChange)}
@@ -40,7 +52,7 @@ class OpenOrder:
     id: str
     external_ref: str | None
     booking: BookOrderRequest
-    status: OrderStatus
+    status: OrderNow
 
 
 def read_open(session: Session, *, after: str | None, limit: int) -> list[OpenOrder]:
@@ -56,14 +68,28 @@ def read_ids(session: Session, order_ids: list[str]) -> list[OpenOrder]:
     return _open_orders(session, _COLUMNS.where(_ORDERS.c.id.in_(order_ids)).order_by(_ORDERS.c.id))
 
 
+class _ScreeningPart(BaseModel):
+    hits: list[ScreeningHit] = []
+
+
+class _StatusPart(BaseModel):
+    """What a rule set is judged on in the stored status; the rest is skipped, not built."""
+
+    state: OrderState
+    held_from: OrderState | None = None
+    held_for_import_stop: bool = False
+    determination: Determination | None = None
+    screening: _ScreeningPart | None = None
+
+
 def _open_orders(session: Session, stmt: Any) -> list[OpenOrder]:
     rows = session.connection().execute(stmt).all()
     return [
         OpenOrder(
             id=r.id,
             external_ref=r.external_ref,
-            booking=BookOrderRequest.model_validate(r.booking),
-            status=OrderStatus.model_validate(r.status),
+            booking=BookOrderRequest.model_validate_json(r.booking),
+            status=_StatusPart.model_validate_json(r.status),
         )
         for r in rows
     ]

@@ -7,7 +7,9 @@ activation then does. Pure: standard library and `schemas` only.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from schemas.orders import (
     NO_RULE_ID,
@@ -16,7 +18,6 @@ from schemas.orders import (
     Determination,
     LineDetermination,
     OrderState,
-    OrderStatus,
 )
 from schemas.rulesets import LineImpact, OrderImpact, OutcomeChange
 from workflows.rules.determination import summarise
@@ -28,6 +29,33 @@ _RANK = {change: i for i, change in enumerate(OutcomeChange)}
 # Orders a rule set can still change: determined, and the goods not yet gone.
 NOT_REDETERMINED = frozenset({*TERMINAL_STATES, S.BOOKED, S.SCREENING, S.SHIPPED})
 _REVIEWING = (S.SCREENING_REVIEW, S.COMPLIANCE_REVIEW)
+
+
+class _Screened(Protocol):
+    @property
+    def hits(self) -> Sequence[object]: ...
+
+
+class OrderNow(Protocol):
+    """What an order is judged on: its state, hold, determination and screening hits.
+
+    The workflow passes its `OrderStatus`; the preview a slimmer read of the stored one.
+    """
+
+    @property
+    def state(self) -> OrderState: ...
+
+    @property
+    def held_from(self) -> OrderState | None: ...
+
+    @property
+    def held_for_import_stop(self) -> bool: ...
+
+    @property
+    def determination(self) -> Determination | None: ...
+
+    @property
+    def screening(self) -> _Screened | None: ...
 
 
 @dataclass(frozen=True)
@@ -57,10 +85,16 @@ def is_open(state: OrderState) -> bool:
 def carry_decisions(old: Determination, fresh: Determination, *, red_flag: bool) -> Determination:
     """`fresh` with the officer's decision kept on every line still no rule decides."""
     decided = {line.sku: line for line in old.lines if line.decided_by}
+    if not decided and not red_flag and fresh.compliance_review_required != _all_nlr(fresh):
+        return fresh  # just what summarise would make of it again (the preview's hot path)
     lines = [
         decided.get(line.sku, line) if line.rule_id == NO_RULE_ID else line for line in fresh.lines
     ]
     return summarise(fresh, lines, red_flag=red_flag) if lines else fresh
+
+
+def _all_nlr(det: Determination) -> bool:
+    return all(line.license_required is False for line in det.lines)
 
 
 def _old_lines(old: Determination, skus: list[str]) -> dict[str, LineDetermination]:
@@ -123,9 +157,7 @@ def order_change(old: Determination, new: Determination, lines: list[LineImpact]
     return min(changes, key=_RANK.__getitem__, default=C.UNCHANGED)
 
 
-def plan(
-    old: Determination, new: Determination, lines: list[LineImpact], status: OrderStatus
-) -> Plan:
+def plan(old: Determination, new: Determination, lines: list[LineImpact], status: OrderNow) -> Plan:
     """Where the order goes: back to compliance review when a line's outcome changes, held
     while a destination refuses the goods, resumed when the stop it was held for is lifted."""
     state, held_for_stop = status.state, status.held_for_import_stop
@@ -144,7 +176,7 @@ def plan(
 def assess(
     order_id: str,
     booking: BookOrderRequest,
-    status: OrderStatus,
+    status: OrderNow,
     fresh: Determination,
     *,
     external_ref: str | None = None,
@@ -177,7 +209,7 @@ def assess(
     return Assessment(new, impact, where)
 
 
-def effective_state(status: OrderStatus) -> OrderState:
+def effective_state(status: OrderNow) -> OrderState:
     """The state an order is in, or resumes to when it is on hold."""
     held = status.held_from
     return held if status.state is S.ON_HOLD and held else status.state
