@@ -197,7 +197,13 @@ class Totals:
 
 
 def preview(
-    session: Session, *, version: str, catalog: Catalog, on: date, include_all: bool = False
+    session: Session,
+    *,
+    version: str,
+    catalog: Catalog,
+    on: date,
+    include_all: bool = False,
+    limit: int | None = None,
 ) -> ImpactReport:
     """Every open order under `catalog` on `on`, against its current determination."""
     began = time.perf_counter()
@@ -216,6 +222,7 @@ def preview(
         if include_all or impact.change is not OutcomeChange.UNCHANGED:
             listed.append(impact)
     listed.sort(key=lambda i: (_RANK[i.change], i.order_id))
+    del listed[limit:]  # the most serious changes first; the totals count them all
     by_change, by_sku, by_dest = totals.rows()
     return ImpactReport(
         version=version,

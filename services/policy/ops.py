@@ -82,7 +82,7 @@ def preview_date(found: RuleSetView, today: date) -> date:
 
 
 async def impact(
-    state: AppState, version: str, *, on: date | None, include_all: bool
+    state: AppState, version: str, *, on: date | None, include_all: bool, limit: int | None = None
 ) -> ImpactReport:
     """Every open order under the rule set, against its current determination."""
 
@@ -90,7 +90,14 @@ async def impact(
         found = view(session, version, detail=False)
         when = on or preview_date(found, datetime.now(UTC).date())
         catalog = DbRuleSource(state.read_session).catalog_of(version)
-        return preview(session, version=version, catalog=catalog, on=when, include_all=include_all)
+        return preview(
+            session,
+            version=version,
+            catalog=catalog,
+            on=when,
+            include_all=include_all,
+            limit=limit,
+        )
 
     return await _read(state, work)
 

@@ -99,6 +99,10 @@ async def test_staging_changes_nothing_and_the_preview_says_what_activation_woul
         "license_newly_required": (2, 20, "240000.00"),
         "unchanged": (1, 10, "120000.00"),
     }
+    limited = f"{RULESETS}/{version}/impact?limit=1&include=all"
+    report_1 = (await api.http.get(limited, headers=api.auth("vic"))).json()
+    assert (len(report_1["orders"]), report_1["changed_orders"]) == (1, 2)
+    assert report_1["orders"][0]["change"] == "license_newly_required"  # most serious first
     by_sku = {(t["sku"], t["change"]): t["orders"] for t in report["by_sku"]}
     assert by_sku == {("RTX-PRO-6000D", "license_newly_required"): 2, ("H20", "unchanged"): 1}
 

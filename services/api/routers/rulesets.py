@@ -71,13 +71,16 @@ async def get_impact(
         date | None, Query(description="apply the rules as of (default: effective date or today)")
     ] = None,
     include: Annotated[Literal["changed", "all"], Query()] = "changed",
+    limit: Annotated[
+        int | None, Query(ge=1, le=1_000_000, description="list at most this many orders")
+    ] = None,
     format: Annotated[Literal["json", "csv"], Query()] = "json",
 ) -> ImpactReport | Response:
     """Every open order determined under this rule set against its current determination:
     per order the rule per line before and after, the outcome change and where the order
     goes; totals by change, SKU and destination. Computed from the read model only."""
     async with _refusals():
-        report = await ops.impact(state, version, on=on, include_all=include == "all")
+        report = await ops.impact(state, version, on=on, include_all=include == "all", limit=limit)
     if format == "csv":
         name = f"impact-{version}.csv".replace('"', "")
         return PlainTextResponse(
