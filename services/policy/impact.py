@@ -222,7 +222,8 @@ def preview(
         if include_all or impact.change is not OutcomeChange.UNCHANGED:
             listed.append(impact)
     listed.sort(key=lambda i: (_RANK[i.change], i.order_id))
-    del listed[limit:]  # the most serious changes first; the totals count them all
+    if limit is not None:
+        del listed[limit:]  # the most serious changes first; the totals count them all
     by_change, by_sku, by_dest = totals.rows()
     return ImpactReport(
         version=version,
