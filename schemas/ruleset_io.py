@@ -38,6 +38,9 @@ class RuleSetInput(BaseModel):
     batches_per_run: int = Field(default=100, ge=1, description="then continue-as-new")
     phase: Phase = Phase.WAITING
     fan_out: FanOutCursor | None = None
+    dated: list[date] = Field(
+        default=[], description="days while in force on which its own rules change"
+    )
 
 
 class ActivateRequest(BaseModel):

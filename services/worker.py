@@ -74,6 +74,7 @@ def build_worker(
             acts.whitelist,
             policy.activate,
             policy.expire,
+            policy.dated_change,
             policy.fan_out_batch,
             policy.fan_out_done,
         ],

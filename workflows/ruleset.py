@@ -4,8 +4,9 @@ Started when a rule set gets its second approval. It sleeps until 00:00 UTC of `
 (at once if that has passed), activates the set, then goes through the open orders in batches
 (an activity each, the cursor in workflow state) and signals those whose outcome changes. A
 crash resumes at the last finished batch; a long fan-out continues as new every
-`batches_per_run` batches so its history stays small. At `expires_on` the set expires and the
-orders are determined again under the set in force before it.
+`batches_per_run` batches so its history stays small. While in force it wakes on the dates its
+own rules change (a customs stop from a later date) and fans out again. At `expires_on` the set
+expires and the orders are determined again under the set in force before it.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ class RuleSetWorkflow:
 
     @workflow.run
     async def run(self, inp: RuleSetInput) -> str:
-        """Wait, activate, fan out, wait, expire, fan out; returns the final phase."""
+        """Wait, activate, fan out; on its own dated changes fan out again; expire, fan out."""
         st = self._state
         while True:
             if st.fan_out is not None:
@@ -68,7 +69,14 @@ class RuleSetWorkflow:
                 await self._until(st.effective_on)
                 done = await self._call(RuleSetActivities.activate)
                 st.phase = Phase.ACTIVE if done.done else Phase.DONE
+                # Activation determines as of today: changes dated up to today are in it.
+                st.dated = [d for d in st.dated if d > workflow.now().date()]
                 st.fan_out = self._cursor("activated", done) if done.changed_in_force else None
+            elif st.phase is Phase.ACTIVE and st.dated and self._dated_first():
+                day, st.dated = st.dated[0], st.dated[1:]
+                await self._until(day)
+                done = await self._call(RuleSetActivities.dated_change)
+                st.fan_out = self._cursor("dated-change", done) if done.changed_in_force else None
             elif st.phase is Phase.ACTIVE and st.expires_on is not None:
                 await self._until(st.expires_on)
                 done = await self._call(RuleSetActivities.expire)
@@ -76,6 +84,11 @@ class RuleSetWorkflow:
                 st.fan_out = self._cursor("expired", done) if done.changed_in_force else None
             else:
                 return st.phase.value
+
+    def _dated_first(self) -> bool:
+        """The next of its own dated changes comes before the rule set expires."""
+        st = self._state
+        return st.expires_on is None or st.dated[0] < st.expires_on
 
     async def _until(self, day: date) -> None:
         wait = (_midnight(day) - workflow.now()).total_seconds()

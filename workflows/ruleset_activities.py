@@ -42,6 +42,8 @@ class PolicyStore(Protocol):
 
     def expire(self, req: ActivateRequest) -> Activated: ...
 
+    def dated_change(self, req: ActivateRequest) -> Activated: ...
+
     def batch(self, req: FanOutBatch) -> tuple[FanOutResult, list[Changed]]: ...
 
     def progress(self, req: FanOutBatch, result: FanOutResult) -> None: ...
@@ -68,6 +70,11 @@ class RuleSetActivities:
     async def expire(self, req: ActivateRequest) -> Activated:
         """End the rule set; the one in force before it decides again."""
         return await asyncio.to_thread(self._store.expire, req)
+
+    @activity.defn(name="ruleset_dated_change")
+    async def dated_change(self, req: ActivateRequest) -> Activated:
+        """One of the rule set's own dated changes starts today; still in force?"""
+        return await asyncio.to_thread(self._store.dated_change, req)
 
     @activity.defn(name="ruleset_fan_out_batch")
     async def fan_out_batch(self, req: FanOutBatch) -> FanOutResult:

@@ -85,6 +85,13 @@ class SqlPolicyStore:
             session.commit()
         return done
 
+    def dated_change(self, req: ActivateRequest) -> Activated:
+        """A dated change of the rule set: fan out if it is still in force."""
+        with self._write() as session:
+            done = lifecycle.dated_change(session, version=req.version, at=req.at)
+            session.commit()
+        return done
+
     def _determiner(self, target: str, on: date) -> Determiner:
         key = (target, on)
         if key not in self._determiners:

@@ -100,6 +100,24 @@ def expire(session: Session, *, version: str, at: datetime) -> Activated:
     )
 
 
+def dated_change(session: Session, *, version: str, at: datetime) -> Activated:
+    """A change dated inside the rule set starts: re-determine if the set is in force."""
+    now = in_force(session)
+    if now != version:
+        return Activated(done=True, in_force=now, changed_in_force=False)
+    done = Activated(
+        done=True, in_force=now, changed_in_force=True, open_orders=open_order_count(session)
+    )
+    day = at.date()
+    cursor = FanOutCursor(event="dated-change", target=now, on=day, total=done.open_orders)
+    row = session.get(RuleSetRow, version)
+    if row is not None and (row.fan_out or {}).get("on") != day.isoformat():  # not a retry
+        add_event(session, version, at=at, actor=SYSTEM, action="dated-change",
+                  reason=f"rules of this set dated {day} apply from today")  # fmt: skip
+        record_progress(session, version=version, cursor=cursor, at=at)
+    return done
+
+
 def record_progress(session: Session, *, version: str, cursor: FanOutCursor, at: datetime) -> None:
     """Write a fan-out's progress where `GET /rulesets/{version}` reads it."""
     row = session.get(RuleSetRow, version)

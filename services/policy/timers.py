@@ -8,20 +8,24 @@ from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from schemas.catalog import RuleSet
 from schemas.ruleset_io import RuleSetInput
 from services.config import Settings
 from services.db.engine import SessionFactory
 from services.db.models import RuleSetRow
 from services.policy import lifecycle
+from workflows.rules.ruleset_dates import change_dates
 from workflows.ruleset import RuleSetWorkflow, ruleset_workflow_id
 
 
 def timer_input(row: RuleSetRow, settings: Settings) -> RuleSetInput:
     """The workflow's start input for an approved rule set."""
+    rules = RuleSet.model_validate(row.body)
     return RuleSetInput(
         version=row.version,
         effective_on=row.effective_from,
         expires_on=row.expires_on,
+        dated=change_dates(rules, after=row.effective_from, before=row.expires_on),
         batch_size=settings.policy_fanout_batch_size,
         batches_per_run=settings.policy_fanout_batches_per_run,
     )

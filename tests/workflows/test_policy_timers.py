@@ -176,3 +176,48 @@ async def test_a_rule_set_switches_on_on_its_date_and_its_expiry_restores_the_ou
     assert found.expired_at is not None
     assert found.expired_at.date() == found.expires_on
     assert [e.action for e in found.events][-4:] == ["activated", "fan-out", "expired", "fan-out"]
+
+
+async def test_a_customs_stop_dated_inside_a_rule_set_holds_orders_on_its_own_date(
+    alone: tuple[WorkflowEnvironment, Settings],
+) -> None:
+    env, settings = alone
+    client = env.client
+    h20 = await _book(client, settings, "H20", S.COMPLIANCE_REVIEW)
+    handle = client.get_workflow_handle_for(OrderWorkflow.run, workflow_id_for(h20))
+    await handle.execute_update(OrderWorkflow.approve, NoteCommand(actor=BOB))
+    engine = make_engine(settings.database_url)
+    read, write = session_factory(engine), session_factory(engine, write=True)
+    start = await env.get_current_time()
+    version = f"ts-{uuid.uuid4().hex[:6]}"
+    stop_on = (start + timedelta(days=15)).date()
+    rules = edited(version, customs_stop("H20", "CN", stop_on.isoformat()))
+    now = datetime.now(UTC)
+    with write() as session:
+        for officer in ("bob", "carol"):
+            auth_repo.create_token(session, user=officer, role=Role.COMPLIANCE, now=now)
+        body = StageRuleSet(ruleset=rules, effective_on=(start + timedelta(days=10)).date())
+        store.stage(session, body=body, actor="dave", now=now)
+        store.approve(session, version=version, actor="bob", note=None, now=now)
+        row = store.approve(session, version=version, actor="carol", note=None, now=now)
+        session.commit()
+    await start_timer(client, row, settings)
+
+    await env.sleep(timedelta(days=12))  # active, but the stop is not yet in force
+
+    async def status() -> str:
+        with read() as session:
+            return view(session, version).status.value
+
+    await _until(status, "active")
+    assert await _state(client, h20) is S.AWAITING_LICENSE
+    await env.sleep(timedelta(days=4))
+    await _until(lambda: _state(client, h20), S.ON_HOLD)
+    with read() as session:
+        held = orders_repo.list_events(session, order_id=h20)[-1]
+        found = view(session, version)
+    engine.dispose()
+    assert (held.action, held.data["event"]) == ("redetermine", "dated-change")
+    assert held.at.date() == stop_on
+    assert "import stop: CN refuses H20" in (held.reason or "")
+    assert [e.action for e in found.events][-2:] == ["dated-change", "fan-out"]
