@@ -18,7 +18,9 @@ from temporalio.worker import Replayer
 
 from tests.faults.incompatible_workflow import ScreensFirst
 from tests.faults.record_histories import HISTORIES, lifecycle_paths
+from tests.faults.record_policy_histories import NAMES, POLICY_HISTORIES
 from workflows.order import OrderWorkflow
+from workflows.ruleset import RuleSetWorkflow
 
 pytestmark = pytest.mark.faults
 
@@ -72,3 +74,22 @@ async def test_an_incompatible_change_fails_replay() -> None:
     replayer = Replayer(workflows=[ScreensFirst], data_converter=pydantic_data_converter)
     with pytest.raises(workflow.NondeterminismError):
         await replayer.replay_workflow(_history("happy_path_h20"))
+
+
+POLICY = sorted(p.stem for p in POLICY_HISTORIES.glob("*.json"))
+
+
+def test_the_policy_paths_are_saved() -> None:
+    assert set(NAMES) <= set(POLICY)
+    assert "ruleset_activation_first_run" in POLICY  # the fan-out continued as new
+
+
+@pytest.mark.parametrize("name", POLICY)
+async def test_saved_policy_history_replays(name: str) -> None:
+    # A customs stop's hold at booking, a redetermine signal, and the rule set's own workflow
+    # (timer, activation, fan-out batches, continue-as-new).
+    replayer = Replayer(
+        workflows=[OrderWorkflow, RuleSetWorkflow], data_converter=pydantic_data_converter
+    )
+    result = await replayer.replay_workflow(_history(name, POLICY_HISTORIES))
+    assert result.replay_failure is None
