@@ -67,8 +67,9 @@ def _rules(settings: Settings, args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
     from schemas.rulesets import StageRuleSet
-    from services.policy.store import PolicyError, stage
+    from services.policy.store import stage
     from services.rules_store import RuleSetError, parse_ruleset
+    from workflows.rules.transitions import Refusal
 
     engine, sessions = _sessions(settings, write=True)
     try:
@@ -82,7 +83,7 @@ def _rules(settings: Settings, args: argparse.Namespace) -> int:
         with sessions() as session:
             row = stage(session, body=body, actor=args.by, now=datetime.now(UTC))
             session.commit()
-    except (RuleSetError, PolicyError, ValidationError) as exc:
+    except (RuleSetError, Refusal, ValidationError) as exc:
         print(f"refused: {exc}", file=sys.stderr)
         return 2
     finally:
@@ -115,19 +116,17 @@ def _rules_list(settings: Settings) -> int:
 
 
 def _role(settings: Settings, args: argparse.Namespace) -> int:
-    from services.db.models import UserRow
+    from services.db.auth_repo import revoke_role
 
     engine, sessions = _sessions(settings, write=True)
     with sessions() as session:
-        user = session.get(UserRow, args.user)
-        if user is None:
-            print(f"no user {args.user}", file=sys.stderr)
-            return 2
-        user.roles = ",".join(r for r in user.roles.split(",") if r and r != args.role)
-        session.add(user)
+        left = revoke_role(session, user=args.user, role=Role(args.role))
         session.commit()
     engine.dispose()
-    print(f"{args.user} now holds: {user.roles or 'no role'}")
+    if left is None:
+        print(f"no user {args.user}", file=sys.stderr)
+        return 2
+    print(f"{args.user} now holds: {left or 'no role'}")
     return 0
 
 

@@ -14,7 +14,8 @@ Edit = Callable[[dict[str, Any]], None]
 
 
 def _rule(raw: dict[str, Any], rule_id: str) -> dict[str, Any]:
-    return next(r for r in raw["rules"] if r["id"] == rule_id)
+    # An edit of a rule another edit removed changes nothing (edits combine in any order).
+    return next((r for r in raw["rules"] if r["id"] == rule_id), {})
 
 
 def rtx_needs_license(raw: dict[str, Any]) -> None:

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import re
-
 from schemas.rulesets import ImpactReport
+from services.csvout import csv_text
 
 HEADER = [
     "order_id",
@@ -28,35 +25,22 @@ HEADER = [
     "from_ruleset",
     "to_ruleset",
 ]
-_FORMULA_START = frozenset("=+-@\t\r\0")
-_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
-
-
-def safe_cell(value: object) -> str:
-    """A cell a spreadsheet shows as text: formula-like text gets a leading quote (OWASP).
-
-    Customer names are typed by people; `=HYPERLINK(...)` must not run when the file is opened.
-    Plain numbers stay numbers. (Branch `security` adds a shared helper for this; until it is
-    on main, this one function does the same for the preview.)
-    """
-    text = "" if value is None else str(value)
-    first = text.lstrip(" ")[:1]
-    if first in _FORMULA_START and not _PLAIN_NUMBER.fullmatch(text):
-        return "'" + text
-    return text
 
 
 def impact_csv(report: ImpactReport) -> str:
-    """Rows of the changed orders (or all, when the report lists all), every cell made safe."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(HEADER)
+    """Rows of the changed orders (or all, when the report lists all); formula-like cells quoted
+    by the one CSV writer (services/csvout.py): customer names are typed by people."""
+    return csv_text([HEADER, *_rows(report)])
+
+
+def _rows(report: ImpactReport) -> list[list[object]]:
+    rows: list[list[object]] = []
     for order in report.orders:
         stops = "; ".join(
             f"{s.destination} refuses {s.sku} ({s.rule_id})" for s in order.import_stops
         )
         for line in order.lines:
-            row = [
+            row: list[object] = [
                 order.order_id,
                 order.external_ref,
                 order.customer,
@@ -76,5 +60,5 @@ def impact_csv(report: ImpactReport) -> str:
                 order.from_ruleset,
                 order.to_ruleset,
             ]
-            writer.writerow([safe_cell(v) for v in row])
-    return out.getvalue()
+            rows.append(row)
+    return rows

@@ -7,7 +7,6 @@ one bundled with the release (the baseline). Staged and approved sets decide not
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import func
@@ -17,30 +16,19 @@ from schemas.catalog import RuleSet
 from schemas.common import Role
 from schemas.rulesets import RuleSetStatus, StageRuleSet
 from services.db.models import RuleSetEventRow, RuleSetRow, UserRow
+from services.ops.errors import NotFound
 from workflows.catalog import load_catalog
+from workflows.rules.transitions import Refusal, RefusalKind
 
 APPROVALS_NEEDED = 2
 
 
-class PolicyRefusal(StrEnum):
-    """Why a rule-set request is refused; the API maps each to a status code."""
-
-    NOT_FOUND = "not_found"
-    FORBIDDEN = "forbidden"
-    CONFLICT = "conflict"
+def _conflict(message: str) -> Refusal:
+    return Refusal(RefusalKind.CONFLICT, message)
 
 
-class PolicyError(Exception):
-    """A refused rule-set request, in words a person can read."""
-
-    def __init__(self, kind: PolicyRefusal, message: str) -> None:
-        super().__init__(message)
-        self.kind = kind
-        self.message = message
-
-
-def _conflict(message: str) -> PolicyError:
-    return PolicyError(PolicyRefusal.CONFLICT, message)
+def _forbidden(message: str) -> Refusal:
+    return Refusal(RefusalKind.FORBIDDEN, message)
 
 
 def midnight(day: date) -> datetime:
@@ -118,7 +106,7 @@ def _locked(session: Session, version: str) -> RuleSetRow:
         select(RuleSetRow).where(RuleSetRow.version == version).with_for_update()
     ).first()
     if row is None:
-        raise PolicyError(PolicyRefusal.NOT_FOUND, f"no rule set {version}")
+        raise NotFound(f"no rule set {version}")
     return row
 
 
@@ -135,18 +123,16 @@ def approve(
     if row.approved_at is not None:
         raise _conflict(f"rule set {version} is already approved ({status(session, row).value})")
     if actor == row.imported_by:
-        raise PolicyError(
-            PolicyRefusal.FORBIDDEN,
-            f"{actor} staged rule set {version}; two other compliance officers approve it",
+        raise _forbidden(
+            f"{actor} staged rule set {version}; two other compliance officers approve it"
         )
     if row.expires_on is not None and row.expires_on <= now.date():
         raise _conflict(f"rule set {version} expired on {row.expires_on}; stage a new one")
     # An earlier approver who no longer holds the compliance role no longer counts.
     earlier = [a for a in row.approvals if a["by"] in _still_compliance(session, _by(row))]
     if actor in [a["by"] for a in earlier]:
-        raise PolicyError(
-            PolicyRefusal.FORBIDDEN,
-            f"{actor} has already approved rule set {version}; a second officer must approve",
+        raise _forbidden(
+            f"{actor} has already approved rule set {version}; a second officer must approve"
         )
     approvals = [*earlier, {"by": actor, "at": now.isoformat(), "note": note}]
     row.approvals = approvals
@@ -202,7 +188,7 @@ def get(session: Session, version: str) -> RuleSetRow:
     """A stored rule set, or a not-found refusal."""
     row = session.get(RuleSetRow, version)
     if row is None:
-        raise PolicyError(PolicyRefusal.NOT_FOUND, f"no rule set {version}")
+        raise NotFound(f"no rule set {version}")
     return row
 
 

@@ -12,6 +12,7 @@ from services.web import (
     auth_pages,
     booking_pages,
     import_pages,
+    integration_pages,
     license_pages,
     order_pages,
     policy_pages,
@@ -57,5 +58,6 @@ def install(app: FastAPI) -> None:
         license_pages,
         import_pages,
         policy_pages,
+        integration_pages,
     ):
         app.include_router(module.router)

@@ -10,9 +10,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 
 from schemas.common import Role
+from services.ops import policy as ops
+from services.policy.report import impact_csv as csv_of
 from services.web import charts
-from services.web.api_client import ConsoleApi
-from services.web.session import User, WebUser, checked_form
+from services.web.failures import REFUSALS, failure
+from services.web.session import User, WebUser, app_state, checked_form
 from services.web.templating import SECURITY_HEADERS, render
 
 router = APIRouter(include_in_schema=False)
@@ -30,15 +32,13 @@ STATUS_TONE = {
 @router.get("/policy")
 async def policy(request: Request, user: User) -> Response:
     """Every rule set with its status, approvals and the progress of its latest fan-out."""
-    answer = await ConsoleApi(request, user).get("/rulesets")
-    if not answer.ok:
-        return render(request, "error.html", user, answer.status, message=answer.detail)
+    page = (await ops.rulesets(app_state(request))).model_dump(mode="json")
     return render(
         request,
         "policy.html",
         user,
         nav="policy",
-        page=answer.body,
+        page=page,
         tone=STATUS_TONE,
         bar=charts.usage_bar,
     )
@@ -65,13 +65,14 @@ async def policy_page(
     request: Request, user: WebUser, version: str, *, error: str = "", status: int = 200
 ) -> Response:
     """One rule set: status, approvals, events, and the impact preview (table and chart)."""
-    api = ConsoleApi(request, user)
-    path = f"/rulesets/{quote(version, safe='')}"
-    found = await api.get(path)
-    if not found.ok:
-        return render(request, "error.html", user, found.status, message=found.detail)
-    impact = await api.get(f"{path}/impact", limit=LISTED)
-    report = impact.body if impact.ok else None
+    state = app_state(request)
+    try:
+        found = (await ops.ruleset(state, version)).model_dump(mode="json")
+        impact = await ops.impact(state, version, on=None, include_all=False, limit=LISTED)
+    except REFUSALS as exc:
+        refused = failure(exc)
+        return render(request, "error.html", user, refused.status, message=refused.detail)
+    report = impact.model_dump(mode="json")
     done = request.query_params.get("done") == "approve"
     return render(
         request,
@@ -79,14 +80,13 @@ async def policy_page(
         user,
         status,
         nav="policy",
-        rs=found.body,
+        rs=found,
         report=report,
-        impact_error="" if impact.ok else impact.detail,
-        chart=_chart(report) if report else None,
+        chart=_chart(report),
         tone=STATUS_TONE,
         change_tone=charts.CHANGE_TONE,
         bar=charts.usage_bar,
-        can_approve=may_approve(found.body, user),
+        can_approve=may_approve(found, user),
         error=error,
         flash="Your approval is recorded." if done else None,
     )
@@ -100,26 +100,30 @@ async def policy_detail(request: Request, user: User, version: str) -> Response:
 
 @router.post("/policy/{version}/approve")
 async def approve(request: Request, user: User, version: str) -> Response:
-    """Approve through the API's own route; its refusal is shown on the page."""
+    """Approve with the API's own operation; its refusal is shown on the page."""
     form = await checked_form(request)
-    body = {"note": str(form.get("note") or "").strip() or None}
-    path = f"/rulesets/{quote(version, safe='')}/approve"
-    answer = await ConsoleApi(request, user).post(path, body)
-    if answer.ok:
-        return RedirectResponse(f"/policy/{quote(version, safe='')}?done=approve", 303)
-    return await policy_page(request, user, version, error=answer.detail, status=answer.status)
+    note = str(form.get("note") or "").strip() or None
+    try:
+        await ops.approve(app_state(request), version, actor=user.actor, note=note)
+    except REFUSALS as exc:
+        refused = failure(exc)
+        return await policy_page(
+            request, user, version, error=refused.detail, status=refused.status
+        )
+    return RedirectResponse(f"/policy/{quote(version, safe='')}?done=approve", 303)
 
 
 @router.get("/policy/{version}/impact.csv")
 async def impact_csv(request: Request, user: User, version: str) -> Response:
-    """The preview as the API's CSV (formula-like cells quoted), as a download."""
-    path = f"/rulesets/{quote(version, safe='')}/impact"
-    answer = await ConsoleApi(request, user).get(path, format="csv")
-    if not answer.ok:
-        return render(request, "error.html", user, answer.status, message=answer.detail)
+    """The preview as CSV (formula-like cells quoted), as a download."""
+    try:
+        report = await ops.impact(app_state(request), version, on=None, include_all=False)
+    except REFUSALS as exc:
+        refused = failure(exc)
+        return render(request, "error.html", user, refused.status, message=refused.detail)
     name = f"impact-{version}.csv".replace('"', "")
     return PlainTextResponse(
-        str(answer.body["detail"]),
+        csv_of(report),
         media_type="text/csv",
         headers=SECURITY_HEADERS | {"Content-Disposition": f'attachment; filename="{name}"'},
     )

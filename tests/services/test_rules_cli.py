@@ -16,8 +16,9 @@ from schemas.common import Role
 from services.db import auth_repo
 from services.db.engine import make_engine, session_factory
 from services.policy import lifecycle, store
-from services.policy.store import PolicyError, active_version
+from services.policy.store import active_version
 from tests.conftest import tool
+from workflows.rules.transitions import Refusal
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "rules" / "example-notice.json"
 
@@ -63,10 +64,10 @@ def test_an_imported_rule_file_is_staged_and_decides_only_once_approved_on_its_d
     try:
         with write() as session:
             assert active_version(session) != version  # staged: decides nothing
-            with pytest.raises(PolicyError, match="carol staged"):
+            with pytest.raises(Refusal, match="carol staged"):
                 store.approve(session, version=version, actor="carol", note=None, now=_now())
             store.approve(session, version=version, actor="bob", note="ok", now=_now())
-            with pytest.raises(PolicyError, match="already approved"):
+            with pytest.raises(Refusal, match="already approved"):
                 store.approve(session, version=version, actor="bob", note=None, now=_now())
             store.approve(session, version=version, actor="dave", note="ok", now=_now())
             session.commit()

@@ -2,32 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi import APIRouter, Query, Response
 from fastapi.responses import PlainTextResponse
 
 from schemas.rulesets import ApproveRuleSet, ImpactReport, RuleSetPage, RuleSetView, StageRuleSet
 from services.api.deps import AnyRole, Compliance, StateDep
-from services.policy import ops
+from services.ops import policy as ops
 from services.policy.report import impact_csv
-from services.policy.store import PolicyError, PolicyRefusal
 
 router = APIRouter(tags=["rulesets"])
-
-_STATUS = {PolicyRefusal.NOT_FOUND: 404, PolicyRefusal.FORBIDDEN: 403, PolicyRefusal.CONFLICT: 409}
 Version = Annotated[str, "a rule-set version"]
-
-
-@asynccontextmanager
-async def _refusals() -> AsyncIterator[None]:
-    try:
-        yield
-    except PolicyError as exc:
-        raise HTTPException(_STATUS[exc.kind], exc.message) from exc
 
 
 @router.post("/rulesets", status_code=201, response_model=RuleSetView)
@@ -36,8 +23,7 @@ async def stage_ruleset(
 ) -> RuleSetView:
     """Compliance: stage a rule set (the `exportflow rules import` file); it decides nothing
     until two other compliance officers approve it, and then only from its effective date."""
-    async with _refusals():
-        found, new = await ops.stage(state, body, actor=user.user)
+    found, new = await ops.stage(state, body, actor=user)
     if not new:
         response.status_code = 200  # the same rule set again: nothing new was stored
     return found
@@ -57,8 +43,7 @@ async def get_ruleset(
     rules: Annotated[bool, Query(description="include the rules themselves")] = False,
 ) -> RuleSetView:
     """Status, approvals, events, and the progress (done/total) of its latest fan-out."""
-    async with _refusals():
-        found = await ops.ruleset(state, version)
+    found = await ops.ruleset(state, version)
     return found if rules else found.model_copy(update={"ruleset": None})
 
 
@@ -79,8 +64,7 @@ async def get_impact(
     """Every open order determined under this rule set against its current determination:
     per order the rule per line before and after, the outcome change and where the order
     goes; totals by change, SKU and destination. Computed from the read model only."""
-    async with _refusals():
-        report = await ops.impact(state, version, on=on, include_all=include == "all", limit=limit)
+    report = await ops.impact(state, version, on=on, include_all=include == "all", limit=limit)
     if format == "csv":
         name = f"impact-{version}.csv".replace('"', "")
         return PlainTextResponse(
@@ -98,5 +82,4 @@ async def approve_ruleset(
     """Compliance: approve; two distinct officers, neither the one who staged it. The second
     approval starts the timer that activates the rule set at 00:00 UTC of its effective date
     (at once if that has passed) and expires it at `expires_on`."""
-    async with _refusals():
-        return await ops.approve(state, version, actor=user.user, note=body.note if body else None)
+    return await ops.approve(state, version, actor=user, note=body.note if body else None)

@@ -1,7 +1,7 @@
 """Rule sets as policy changes: staged, approved by two officers, activated and expired on dates.
 
 Revision ID: 0007
-Revises: 0008
+Revises: 0006
 Create Date: 2026-12-01
 
 Rule sets stored before this revision took effect on their date without approval. They keep
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007"
-down_revision: str | Sequence[str] | None = "0008"
+down_revision: str | Sequence[str] | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
