@@ -187,6 +187,17 @@ class LineDetermination(BaseModel):
 NO_RULE_ID = "NO-RULE-COMPLIANCE-DECIDES"
 
 
+class ImportStop(BaseModel):
+    """A line the destination refuses on import (a customs stop): the order is held."""
+
+    sku: str
+    destination: str
+    rule_id: str
+    text: str
+    citation: str = ""
+    since: date
+
+
 class Determination(BaseModel):
     """License determination for an order: per line, and the strictest line for the order."""
 
@@ -200,6 +211,9 @@ class Determination(BaseModel):
     compliance_review_required: bool
     ship_from: str = "US"
     lines: list[LineDetermination] = []
+    import_stops: list[ImportStop] = Field(
+        default=[], description="lines a destination refuses on import: the order is held"
+    )
 
     def undecided_skus(self) -> list[str]:
         """Lines no rule decides: compliance must say whether they need a license."""
@@ -295,6 +309,9 @@ class OrderStatus(BaseModel):
 
     state: OrderState
     held_from: OrderState | None = None
+    held_for_import_stop: bool = Field(
+        default=False, description="held by the system because a destination refuses the goods"
+    )
     waiting_for: WaitingFor | None = None
     screening: ScreeningResult | None = None
     determination: Determination | None = None

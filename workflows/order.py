@@ -38,6 +38,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.order_application import ApplicationSteps
     from workflows.order_base import SYSTEM, lookup, refused
     from workflows.order_license_events import LicenseEvents
+    from workflows.order_policy import PolicyChanges
     from workflows.order_ship import ShipmentSteps
     from workflows.rules import transitions as rules
     from workflows.rules.decision import apply_decision, check_decision
@@ -46,12 +47,13 @@ S = OrderState
 
 
 @workflow.defn
-class OrderWorkflow(ShipmentSteps, ApplicationSteps, Amendments, LicenseEvents):
+class OrderWorkflow(ShipmentSteps, ApplicationSteps, Amendments, LicenseEvents, PolicyChanges):
     """One export order, durable for as long as the license decision takes."""
 
     @workflow.init
     def __init__(self, inp: OrderInput) -> None:
         self._setup(inp)
+        self._setup_policy()
         self._recheck: RecheckRequest | None = None
 
     @workflow.run
@@ -80,6 +82,8 @@ class OrderWorkflow(ShipmentSteps, ApplicationSteps, Amendments, LicenseEvents):
                 nxt = rules.state_after_screening(determination, bool(open_ids))
                 data = {"hits": len(screening.hits), "rule": determination.rule_id}
                 await self._move(nxt, SYSTEM, "screened", data=data)
+                if self._input.revision >= 3:  # see WORKFLOW_REVISION
+                    await self._hold_for_import_stop()
 
     async def _serve_until_terminal(self) -> None:
         if self._input.revision < 2:
@@ -127,14 +131,15 @@ class OrderWorkflow(ShipmentSteps, ApplicationSteps, Amendments, LicenseEvents):
             req, self._recheck = self._recheck, None
             async with self._lock:
                 await self._do_recheck(req)
+        await self._take_policy_changes()
 
     def _woken_or_fired(self, seen: int, timer: asyncio.Task[None] | None) -> Callable[[], bool]:
         woken = self._woken(seen)
         return lambda: woken() or (timer is not None and timer.done())
 
     def _woken(self, seen: int) -> Callable[[], bool]:
-        """True once something changed the order or a recheck arrived."""
-        return lambda: self._changes != seen or self._recheck is not None
+        """True once something changed the order, or a recheck or policy change arrived."""
+        return lambda: self._changes != seen or self._recheck is not None or self._policy_pending()
 
     @workflow.signal
     def recheck(self, req: RecheckRequest) -> None:
@@ -149,7 +154,9 @@ class OrderWorkflow(ShipmentSteps, ApplicationSteps, Amendments, LicenseEvents):
         if req.snapshot_id != screening.snapshot_id:
             await self._apply_rescreen(await self._screen(), "rescreen")
         det = self._determination()
-        if req.ruleset_version == det.ruleset_version:
+        # Rule sets now reach orders through `redetermine` (activation fans out); a recheck
+        # naming a version comes from a sweep of before that.
+        if req.ruleset_version is None or req.ruleset_version == det.ruleset_version:
             return
         fresh = await self._determine(self._screening())
         self._status.determination = fresh
@@ -258,6 +265,7 @@ class OrderWorkflow(ShipmentSteps, ApplicationSteps, Amendments, LicenseEvents):
             self._check(Action.RELEASE, cmd)
             back_to = self._status.held_from or S.BOOKED
             self._status.held_from = None
+            self._status.held_for_import_stop = False
             await self._move(back_to, cmd.actor.user, Action.RELEASE, cmd.reason)
         return self._status
 
@@ -272,6 +280,7 @@ class OrderWorkflow(ShipmentSteps, ApplicationSteps, Amendments, LicenseEvents):
             self._check(Action.CANCEL, cmd)
             await self._release_license(cmd.actor.user, cmd.reason)
             self._status.held_from = None
+            self._status.held_for_import_stop = False
             await self._move(S.CANCELLED, cmd.actor.user, Action.CANCEL, cmd.reason)
         return self._status
 

@@ -257,11 +257,15 @@ class OrderMachine:
         data: dict[str, Any] | None = None,
         *,
         restart_clock: bool = False,
+        resume: bool = False,
         booking: BookOrderRequest | None = None,
     ) -> None:
-        """Change state and persist event + read model before anyone is told."""
+        """Change state and persist event + read model before anyone is told.
+
+        `resume`: a system step that ends a hold itself (an import stop lifted).
+        """
         from_state = self._status.state
-        if from_state is S.ON_HOLD and actor == SYSTEM and to is not S.ON_HOLD:
+        if from_state is S.ON_HOLD and actor == SYSTEM and to is not S.ON_HOLD and not resume:
             # A system step finishing while the order is held moves where it will resume.
             self._status.held_from = to
             to = S.ON_HOLD

@@ -59,6 +59,9 @@ class OrderRow(SQLModel, table=True):
     workflow_started: bool = Field(default=False, index=True)
     screened_snapshot_id: int | None = None
     ruleset_version: str | None = Field(default=None, max_length=40)
+    # The rule set a fan-out or sweep last found this order unchanged under (see
+    # services/policy): an order neither determined nor checked under the active set is stale.
+    rules_checked_version: str | None = Field(default=None, max_length=40)
     due_at: datetime | None = _ts(nullable=True)
     retention_until: date | None = None
     legal_hold: bool = False
@@ -308,15 +311,45 @@ class WhitelistRow(SQLModel, table=True):
 
 
 class RuleSetRow(SQLModel, table=True):
-    """An effective-dated license rule set; the newest in force decides new determinations."""
+    """A license rule set: staged, approved by two officers, activated on its date.
+
+    The most recently activated one that has not expired decides; with none, the rule set
+    bundled with the release does. `effective_from` is the activation date.
+    """
 
     __tablename__ = "rule_sets"
 
     version: str = Field(primary_key=True, max_length=40)
     effective_from: date
     body: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
-    imported_by: str = Field(max_length=100)
+    imported_by: str = Field(max_length=100, description="who staged it")
     imported_at: datetime = _ts()
+    expires_on: date | None = None
+    citation: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    approvals: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    approved_at: datetime | None = _ts(nullable=True)
+    activated_at: datetime | None = _ts(index=True, nullable=True)
+    expired_at: datetime | None = _ts(nullable=True)
+    workflow_started: bool = False
+    fan_out: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+class RuleSetEventRow(SQLModel, table=True):
+    """An event of a rule set: staged, approved, activated, expired, fan-out done."""
+
+    __tablename__ = "rule_set_events"
+    __table_args__ = (UniqueConstraint("version", "seq", name="uq_rule_set_events_seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    version: str = Field(index=True, max_length=40)
+    seq: int
+    at: datetime = _ts()
+    actor: str = Field(max_length=100)
+    action: str = Field(max_length=40)
+    reason: str | None = Field(default=None, sa_column=Column(Text))
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
 class DocumentRow(SQLModel, table=True):

@@ -17,6 +17,7 @@ from services.web import (
     integration_pages,
     license_pages,
     order_pages,
+    policy_pages,
     queue_pages,
 )
 from services.web.session import CsrfRefused, NoRole, SignInRequired
@@ -60,6 +61,7 @@ def install(app: FastAPI) -> None:
         queue_pages,
         license_pages,
         import_pages,
+        policy_pages,
         integration_pages,
     ):
         app.include_router(module.router)

@@ -19,8 +19,11 @@ from temporalio.worker import Replayer
 
 from tests.faults.incompatible_workflow import ScreensFirst
 from tests.faults.record_histories import HISTORIES, saved_names
+from tests.faults.record_policy_histories import NAMES as POLICY_NAMES
+from tests.faults.record_policy_histories import POLICY_HISTORIES
 from workflows.license_action import LicenseActionWorkflow
 from workflows.order import OrderWorkflow
+from workflows.ruleset import RuleSetWorkflow
 
 pytestmark = pytest.mark.faults
 
@@ -138,3 +141,22 @@ def _exercised(name: str) -> list[str]:
 @pytest.mark.parametrize("name", sorted(EXERCISES))
 def test_a_saved_history_holds_what_it_is_kept_for(name: str) -> None:
     assert _exercised(name) == EXERCISES[name]
+
+
+POLICY = sorted(p.stem for p in POLICY_HISTORIES.glob("*.json"))
+
+
+def test_the_policy_paths_are_saved() -> None:
+    assert set(POLICY_NAMES) <= set(POLICY)
+    assert "ruleset_activation_first_run" in POLICY  # the fan-out continued as new
+
+
+@pytest.mark.parametrize("name", POLICY)
+async def test_saved_policy_history_replays(name: str) -> None:
+    # A customs stop's hold at booking, a redetermine signal, and the rule set's own workflow
+    # (timer, activation, fan-out batches, continue-as-new).
+    replayer = Replayer(
+        workflows=[OrderWorkflow, RuleSetWorkflow], data_converter=pydantic_data_converter
+    )
+    result = await replayer.replay_workflow(_history(name, POLICY_HISTORIES))
+    assert result.replay_failure is None
