@@ -81,9 +81,11 @@ def _lookups(lk: dict[str, Any]) -> list[str]:
 
 def _screening(sc: dict[str, Any]) -> list[str]:
     s = sc["screen"]
+    cpu = sc.get("screen_cpu")
+    cpu_text = f"; CPU p50 {cpu['p50_ms']} / p99 {cpu['p99_ms']} ms" if cpu else ""
     return [
         f"| 4. Screen one party vs full SDN ({sc['indexed_names']:,} names, "
-        f"{sc['queries']} queries) | p50 {s['p50_ms']} / p99 {s['p99_ms']} ms "
+        f"{sc['queries']} queries) | p50 {s['p50_ms']} / p99 {s['p99_ms']} ms{cpu_text} "
         f"(recall {sc['quality']['recall_listed']}, clean flagged "
         f"{sc['quality']['clean_flagged_rate']}) | | | |"
     ]

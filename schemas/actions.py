@@ -8,8 +8,9 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from schemas.applications import ApplicationStatusBody, SubmitApplicationBody
 from schemas.common import Actor, Money, Strict
-from schemas.orders import HitDecision
+from schemas.orders import HitDecision, OrderLine, Party
 
 
 class Action(StrEnum):
@@ -25,6 +26,9 @@ class Action(StrEnum):
     CANCEL = "cancel"
     SHIP = "ship"
     DELIVER = "deliver"
+    AMEND = "amend"
+    SUBMIT_APPLICATION = "submit-application"
+    APPLICATION_STATUS = "application-status"
 
 
 class LicenseDecision(StrEnum):
@@ -48,6 +52,10 @@ class NoteBody(Strict):
     """Body for an approval, with an optional note."""
 
     note: str | None = Field(default=None, max_length=2000)
+    license_required: bool | None = Field(
+        default=None,
+        description="the officer's determination for lines no rule decides; required then",
+    )
 
 
 class EmptyBody(Strict):
@@ -63,6 +71,19 @@ class LicenseBody(Strict):
     approved_value: Money | None = Field(default=None, gt=Decimal(0))
     expires_on: date | None = None
     reason: str | None = Field(default=None, max_length=2000)
+
+
+class AmendBody(Strict):
+    """Body of `amend`: why, and the booking fields that change; omitted fields stay."""
+
+    reason: str = Reason
+    lines: list[OrderLine] | None = Field(default=None, min_length=1, max_length=100)
+    purchaser: Party | None = None
+    end_user: Party | None = None
+    ultimate_consignee: Party | None = None
+    intermediate_consignees: list[Party] | None = Field(default=None, max_length=10)
+    requested_ship_date: date | None = None
+    end_use: str | None = Field(default=None, min_length=1, max_length=1000)
 
 
 class DispositionBody(Strict):
@@ -119,6 +140,18 @@ class ShipCommand(ShipBody, Command):
     """A shipment, as the workflow receives it."""
 
 
+class AmendCommand(AmendBody, Command):
+    """An amendment, as the workflow receives it."""
+
+
+class SubmitApplicationCommand(SubmitApplicationBody, Command):
+    """A filed BIS application, as the workflow receives it."""
+
+
+class ApplicationStatusCommand(ApplicationStatusBody, Command):
+    """BIS's answer on an application, as the workflow receives it."""
+
+
 BODY_FOR_ACTION: dict[Action, type[Strict]] = {
     Action.CLEAR_SCREENING: ReasonBody,
     Action.DISPOSITION: DispositionBody,
@@ -130,4 +163,7 @@ BODY_FOR_ACTION: dict[Action, type[Strict]] = {
     Action.CANCEL: ReasonBody,
     Action.SHIP: ShipBody,
     Action.DELIVER: EmptyBody,
+    Action.AMEND: AmendBody,
+    Action.SUBMIT_APPLICATION: SubmitApplicationBody,
+    Action.APPLICATION_STATUS: ApplicationStatusBody,
 }

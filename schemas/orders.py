@@ -8,7 +8,10 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from schemas.applications import Application
+from schemas.catalog import LicensePolicy
 from schemas.common import CountryCode, Money, Role, Strict
+from schemas.documents import EvidenceRequirement
 
 
 class OrderState(StrEnum):
@@ -39,6 +42,9 @@ class Party(Strict):
     name: str = Field(min_length=1, max_length=200)
     country: CountryCode
     address: str = Field(default="", max_length=500)
+    headquarters_country: CountryCode | None = Field(
+        default=None, description="where the party's ultimate parent is headquartered"
+    )
 
 
 class OrderLine(Strict):
@@ -54,10 +60,30 @@ class BookOrderRequest(Strict):
 
     purchaser: Party
     end_user: Party
+    ultimate_consignee: Party | None = Field(
+        default=None, description="who receives the goods for the end user; the end user if absent"
+    )
+    intermediate_consignees: list[Party] = Field(default=[], max_length=10)
+    ship_from: CountryCode = Field(
+        default="US", description="where the goods leave from: US is an export, else a reexport"
+    )
     end_use: str = Field(min_length=1, max_length=1000)
     lines: list[OrderLine] = Field(min_length=1, max_length=100)
     requested_ship_date: date
     external_ref: str | None = Field(default=None, max_length=100)
+
+    def parties(self) -> dict[str, Party]:
+        """Every party of the order by its role, as screening and the license name them."""
+        named: dict[str, Party] = {"purchaser": self.purchaser, "end_user": self.end_user}
+        if self.ultimate_consignee is not None:
+            named["ultimate_consignee"] = self.ultimate_consignee
+        for i, party in enumerate(self.intermediate_consignees, start=1):
+            named[f"intermediate_consignee_{i}"] = party
+        return named
+
+    def consignee(self) -> Party:
+        """The ultimate consignee, or the end user when the order names none."""
+        return self.ultimate_consignee or self.end_user
 
 
 class WaitingFor(BaseModel):
@@ -101,10 +127,27 @@ class Disposition(BaseModel):
     whitelisted_until: date | None = None
 
 
+class ScreeningStatus(StrEnum):
+    """Where screening of an order's parties stands."""
+
+    CLEAR = "clear"
+    POTENTIAL_MATCH = "potential_match"
+    ESCALATED = "escalated"
+    CLEARED = "cleared"
+    VERIFIED_MATCH = "verified_match"
+
+
+def screening_status(*, has_hits: bool, open_hits: bool) -> ScreeningStatus:
+    """Open hits wait for compliance; hits all found 'not a match' are cleared."""
+    if open_hits:
+        return ScreeningStatus.POTENTIAL_MATCH
+    return ScreeningStatus.CLEARED if has_hits else ScreeningStatus.CLEAR
+
+
 class ScreeningResult(BaseModel):
     """Outcome of screening all parties of an order against one list snapshot."""
 
-    status: str = Field(description="'clear', 'potential_match', 'escalated' or 'cleared'")
+    status: ScreeningStatus
     snapshot_id: int | None = None
     screened_at: datetime
     hits: list[ScreeningHit] = []
@@ -123,17 +166,60 @@ class ScreeningResult(BaseModel):
         ]
 
 
-class Determination(BaseModel):
-    """License determination for an order and the rule that decided it."""
+class LineDetermination(BaseModel):
+    """One order line's determination: the rule that decided it and its export-filing code."""
 
-    license_required: bool
-    policy: str
+    sku: str
+    eccn: str
+    license_required: bool | None = Field(description="None: no rule decides; compliance must")
+    policy: LicensePolicy
+    rule_id: str
+    rule_text: str
+    citation: str = ""
+    license_code: str | None = Field(
+        description="AES code: C30 (license), C33 (NLR), C67 (NAC notification); None: undecided"
+    )
+    conditions: list[str] = []
+    evidence: list[EvidenceRequirement] = []
+    decided_by: str | None = Field(default=None, description="officer who decided a no-rule line")
+
+
+NO_RULE_ID = "NO-RULE-COMPLIANCE-DECIDES"
+
+
+class Determination(BaseModel):
+    """License determination for an order: per line, and the strictest line for the order."""
+
+    license_required: bool | None = Field(description="None while a line has no deciding rule")
+    policy: LicensePolicy
     rule_id: str
     rule_text: str
     ruleset_version: str
-    license_code: str = Field(description="AES license code: C30 (license) or C33 (NLR)")
+    license_code: str | None = Field(description="the strictest line's AES code")
     destination: str
     compliance_review_required: bool
+    ship_from: str = "US"
+    lines: list[LineDetermination] = []
+
+    def undecided_skus(self) -> list[str]:
+        """Lines no rule decides: compliance must say whether they need a license."""
+        return [line.sku for line in self.lines if line.license_required is None]
+
+    def evidence(self) -> list[EvidenceRequirement]:
+        """Documents the lines' rules require before shipment, each kind once."""
+        seen: dict[str, EvidenceRequirement] = {}
+        for line in self.lines:
+            for req in line.evidence:
+                known = seen.get(req.kind)
+                if known is None or (req.per_shipment and not known.per_shipment):
+                    seen[req.kind] = req
+        return list(seen.values())
+
+    def licensed_skus(self) -> list[str]:
+        """Lines that need a license (and so draw on one)."""
+        if not self.lines:  # determinations before per-line data: the whole order
+            return [] if not self.license_required else ["*"]
+        return [line.sku for line in self.lines if line.license_required]
 
 
 class LicenseAllocation(BaseModel):
@@ -175,6 +261,7 @@ class OrderStatus(BaseModel):
     approvals: list[Approval] = []
     license: LicenseAllocation | None = None
     license_resubmissions: int = 0
+    application: Application | None = None
     approvals_needed: int = 1
     shipment: Shipment | None = None
     due_at: datetime | None = None
@@ -196,6 +283,7 @@ class OrderView(BaseModel):
     determination: Determination | None
     screening: ScreeningResult | None
     license: LicenseAllocation | None
+    application: Application | None = None
     approvals: list[Approval]
     approvals_needed: int
     due_at: datetime | None
@@ -203,6 +291,9 @@ class OrderView(BaseModel):
     shipment: Shipment | None
     purchaser: Party
     end_user: Party
+    ultimate_consignee: Party | None = None
+    intermediate_consignees: list[Party] = []
+    ship_from: str = "US"
     end_use: str
     lines: list[OrderLine]
     requested_ship_date: date

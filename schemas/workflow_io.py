@@ -8,6 +8,7 @@ from decimal import Decimal
 from pydantic import BaseModel
 
 from schemas.common import Money
+from schemas.documents import EvidenceRequirement
 from schemas.orders import (
     BookOrderRequest,
     Determination,
@@ -60,6 +61,7 @@ class TransitionRecord(OrderEvent):
     order_id: str
     reason: str | None = None
     status: OrderStatus
+    booking: BookOrderRequest | None = None  # an amendment: the booking as it is now
 
 
 class ScreenRequest(BaseModel):
@@ -75,6 +77,7 @@ class DetermineRequest(BaseModel):
     order_id: str
     booking: BookOrderRequest
     screening: ScreeningResult
+    on: date | None = None  # the workflow's today; rules and country groups are dated
 
 
 class AllocateRequest(BaseModel):
@@ -116,6 +119,8 @@ class ShipCheckRequest(BaseModel):
 
     order_id: str
     license_number: str | None
+    evidence: list[EvidenceRequirement] = []
+    last_shipped_at: datetime | None = None
 
 
 class ShipCheck(BaseModel):

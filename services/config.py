@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, ge=1)
     # Lifetime of a new token unless `token create --expires-in` says otherwise.
     token_lifetime_days: float = Field(default=90, gt=0, le=3650)
+    documents_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
     # Unset: JSON lines for `api` and `worker`, text for `dev`.
     log_format: Literal["json", "text"] | None = None
     log_level: str = Field(default="INFO", pattern=r"(?i)^(debug|info|warning|error|critical)$")

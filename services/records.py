@@ -9,9 +9,10 @@ from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from services.csvout import csv_text
-from services.db import orders_repo
+from services.db import documents_repo, orders_repo
 from services.db.licenses_view import get_license
 from services.db.models import (
+    DocumentRow,
     LicenseLedgerRow,
     OrderEventRow,
     OrderLineRow,
@@ -88,6 +89,10 @@ def order_record(session: Session, *, order_id: str) -> dict[str, Any] | None:
             }
             for e in events
         ],
+        "documents": [
+            d.model_dump(mode="json")
+            for d in documents_repo.list_documents(session, order_id=order_id)
+        ],
         "retention_until": row.retention_until.isoformat() if row.retention_until else None,
         "legal_hold": row.legal_hold,
         "legal_hold_reason": row.legal_hold_reason,
@@ -146,7 +151,7 @@ def delete_record(session: Session, *, order_id: str, today: date) -> None:
     if row is None:
         raise KeyError(order_id)
     check_deletable(row, today=today)
-    for table in (OrderEventRow, OrderLineRow):
+    for table in (OrderEventRow, OrderLineRow, DocumentRow):
         session.execute(delete(table).where(col(table.order_id) == order_id))
     session.delete(row)
 

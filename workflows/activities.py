@@ -7,6 +7,7 @@ writes nothing twice.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Protocol
 
 from temporalio import activity
@@ -27,7 +28,7 @@ from schemas.workflow_io import (
     TransitionRecord,
     WhitelistRequest,
 )
-from workflows.rules.determination import determine
+from workflows.rules.determination import determine, facts_of
 
 
 class LicenseConflict(Exception):
@@ -95,10 +96,10 @@ class OrderActivities:
     @activity.defn(name="determine_license")
     def determine(self, req: DetermineRequest) -> Determination:
         """Decide whether the order needs a license, with the rule that decided it."""
-        skus = [line.sku for line in req.booking.lines]
         catalog = self._rules.active_catalog()
+        on = req.on or datetime.now(UTC).date()
         try:
-            return determine(skus, req.booking.end_user.country, catalog, req.screening)
+            return determine(facts_of(req.booking), catalog, req.screening, on)
         except ValueError as exc:
             raise ApplicationError(str(exc), type="invalid", non_retryable=True) from exc
 

@@ -43,9 +43,12 @@ with workflow.unsafe.imports_passed_through():
         WorkflowResult,
     )
     from workflows.activities import OrderActivities
-    from workflows.order_base import SYSTEM, lookup, persist
+    from workflows.order_amend import Amendments
+    from workflows.order_application import ApplicationSteps
+    from workflows.order_base import SYSTEM, lookup, persist, refused
     from workflows.order_screening import ScreeningReview
     from workflows.rules import transitions as rules
+    from workflows.rules.decision import apply_decision, check_decision
     from workflows.rules.license_input import LicenseTerms, order_draw
 
 S = OrderState
@@ -61,7 +64,7 @@ def _new_hit_refusal() -> ApplicationError:
 
 
 @workflow.defn
-class OrderWorkflow(ScreeningReview):
+class OrderWorkflow(ScreeningReview, ApplicationSteps, Amendments):
     """One export order, durable for as long as the license decision takes."""
 
     @workflow.init
@@ -185,6 +188,7 @@ class OrderWorkflow(ScreeningReview):
         """Compliance: approve (never one's own order; two officers above the threshold)."""
         async with self._lock:
             self._check(Action.APPROVE, cmd)
+            self._decide_undecided(cmd)
             self._status.approvals.append(
                 Approval(by=cmd.actor.user, at=workflow.now(), note=cmd.note)
             )
@@ -213,6 +217,20 @@ class OrderWorkflow(ScreeningReview):
     @approve.validator
     def _v_approve(self, cmd: NoteCommand) -> None:
         self._check(Action.APPROVE, cmd)
+        self._check_decision(cmd)
+
+    def _check_decision(self, cmd: NoteCommand) -> None:
+        try:
+            check_decision(self._status.determination, cmd.license_required)
+        except rules.Refusal as refusal:
+            raise refused(refusal) from None
+
+    def _decide_undecided(self, cmd: NoteCommand) -> None:
+        """Lines no rule decides take the officer's determination (checked in the validator)."""
+        self._check_decision(cmd)
+        det = self._status.determination
+        if det is not None:
+            self._status.determination = apply_decision(det, cmd.license_required, cmd.actor.user)
 
     @workflow.update
     async def reject(self, cmd: ReasonCommand) -> OrderStatus:
@@ -253,7 +271,7 @@ class OrderWorkflow(ScreeningReview):
         self._check(Action.RECORD_LICENSE, cmd)
 
     async def _reserve(self, cmd: LicenseCommand, terms: LicenseTerms) -> None:
-        booking = self._input.booking
+        booking = self._booking
         quantity, value = order_draw(booking)
         req = AllocateRequest(
             entry_key=self._key("reserve"),
@@ -334,11 +352,12 @@ class OrderWorkflow(ScreeningReview):
                 ShipCheckRequest(
                     order_id=self.order_id,
                     license_number=license.license_number if license else None,
+                    evidence=self._determination().evidence(),
                 ),
             )
             if check.blocking:
                 raise ApplicationError(
-                    "ship refused: open blocking license obligation " + "; ".join(check.blocking),
+                    "ship refused: " + "; ".join(check.blocking),
                     type=rules.RefusalKind.CONFLICT,
                     non_retryable=True,
                 )

@@ -18,11 +18,13 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from schemas.actions import Action, Command, LicenseCommand
     from schemas.orders import (
+        BookOrderRequest,
         Determination,
         HitDecision,
         OrderState,
         OrderStatus,
         ScreeningResult,
+        screening_status,
     )
     from schemas.workflow_io import (
         DetermineRequest,
@@ -78,6 +80,7 @@ class OrderMachine:
 
     def _setup(self, inp: OrderInput) -> None:
         self._input = inp
+        self._booking = inp.booking  # as amended since; the input stays as booked
         total = order_draw(inp.booking)[1]
         needed = rules.approvals_needed(total, inp.policy.four_eyes_threshold)
         self._status = OrderStatus(state=S.BOOKED, approvals_needed=needed)
@@ -136,15 +139,17 @@ class OrderMachine:
         return det
 
     async def _screen(self) -> ScreeningResult:
-        booking = self._input.booking
-        parties = {"purchaser": booking.purchaser, "end_user": booking.end_user}
+        parties = self._booking.parties()
         return await lookup(
             OrderActivities.screen, ScreenRequest(order_id=self.order_id, parties=parties)
         )
 
     async def _determine(self, screening: ScreeningResult) -> Determination:
         req = DetermineRequest(
-            order_id=self.order_id, booking=self._input.booking, screening=screening
+            order_id=self.order_id,
+            booking=self._booking,
+            screening=screening,
+            on=workflow.now().date(),
         )
         return await lookup(OrderActivities.determine, req)
 
@@ -164,7 +169,7 @@ class OrderMachine:
             fresh.dispositions = old.dispositions
         self._status.screening = fresh
         open_hits = fresh.open_hits()
-        fresh.status = "potential_match" if open_hits else ("cleared" if fresh.hits else "clear")
+        fresh.status = screening_status(has_hits=bool(fresh.hits), open_hits=bool(open_hits))
         return [h.entry_id for h in open_hits]
 
     async def _apply_rescreen(self, fresh: ScreeningResult, action: str) -> bool:
@@ -230,6 +235,7 @@ class OrderMachine:
         data: dict[str, Any] | None = None,
         *,
         restart_clock: bool = False,
+        booking: BookOrderRequest | None = None,
     ) -> None:
         """Change state and persist event + read model before anyone is told."""
         from_state = self._status.state
@@ -255,5 +261,6 @@ class OrderMachine:
             reason=reason,
             data=data or {},
             status=self._status,
+            booking=booking,
         )
         await persist(OrderActivities.record_transition, record)

@@ -7,7 +7,13 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from schemas.actions import Action, DispositionCommand, ReasonCommand
-    from schemas.orders import Disposition, HitDecision, OrderState, OrderStatus
+    from schemas.orders import (
+        Disposition,
+        HitDecision,
+        OrderState,
+        OrderStatus,
+        ScreeningStatus,
+    )
     from schemas.workflow_io import WhitelistRequest
     from workflows.activities import OrderActivities
     from workflows.order_base import OrderMachine, persist
@@ -33,7 +39,7 @@ class ScreeningReview(OrderMachine):
                     at=workflow.now(),
                     reason=cmd.reason,
                 )
-            screening.status, screening.cleared_by = "cleared", cmd.actor.user
+            screening.status, screening.cleared_by = ScreeningStatus.CLEARED, cmd.actor.user
             screening.cleared_reason = cmd.reason
             self._status.approvals = []
             await self._move(
@@ -84,14 +90,14 @@ class ScreeningReview(OrderMachine):
     def _after_disposition(self, decision: HitDecision) -> OrderState:
         screening = self._screening()
         if decision is HitDecision.VERIFIED_MATCH:
-            screening.status = "verified_match"
+            screening.status = ScreeningStatus.VERIFIED_MATCH
             return S.REJECTED
         if decision is HitDecision.ESCALATED:
-            screening.status = "escalated"
+            screening.status = ScreeningStatus.ESCALATED
             return S.SCREENING_REVIEW
         if screening.open_hits():
             return S.SCREENING_REVIEW
-        screening.status = "cleared"
+        screening.status = ScreeningStatus.CLEARED
         self._status.approvals = []
         return rules.state_after_clearance()
 

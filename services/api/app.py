@@ -12,6 +12,7 @@ from services import web
 from services.api import errors, fastpath, metrics
 from services.api.routers import (
     actions,
+    documents,
     health,
     imports,
     licenses,
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         licenses.router,
         tasks.router,
         records.router,
+        documents.router,
         screening.router,
         tokens.router,
     )

@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    LargeBinary,
+    Text,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 
@@ -235,3 +244,20 @@ class RuleSetRow(SQLModel, table=True):
     body: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     imported_by: str = Field(max_length=100)
     imported_at: datetime = _ts()
+
+
+class DocumentRow(SQLModel, table=True):
+    """One uploaded file; append-only, part of the order's export record."""
+
+    __tablename__ = "order_documents"
+
+    id: str = Field(primary_key=True, max_length=32)
+    order_id: str = Field(index=True, max_length=40)
+    filename: str = Field(max_length=255)
+    kind: str = Field(max_length=40)
+    sha256: str = Field(max_length=64)
+    size: int = Field(sa_column=Column(BigInteger, nullable=False))
+    content_type: str = Field(max_length=100)
+    uploaded_by: str = Field(max_length=100)
+    uploaded_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))

@@ -26,8 +26,8 @@ from schemas.workflow_io import TransitionRecord
 from services.db import audit
 from services.db.models import OrderEventRow, OrderLineRow, OrderRow
 from services.db.money import from_cents, to_cents, utc
-from workflows.rules.deadlines import add_years
 from workflows.rules.license_input import order_draw
+from workflows.rules.retention import RETENTION_STARTS, retention_until
 from workflows.rules.transitions import waiting_for
 
 _EVENTS = OrderEventRow.__table__  # type: ignore[attr-defined]
@@ -62,7 +62,7 @@ def insert_order(
         updated_at=now,
         state=OrderState.BOOKED,
         state_entered_at=now,
-        destination=booking.end_user.country,
+        destination=booking.consignee().country,
         purchaser_name=booking.purchaser.name,
         end_user_name=booking.end_user.name,
         total_value_cents=to_cents(value),
@@ -72,16 +72,7 @@ def insert_order(
     )
     conn = session.connection()
     conn.execute(_ORDERS.insert().values(row.model_dump() | {"state": OrderState.BOOKED.value}))
-    lines = [
-        {
-            "order_id": order_id,
-            "sku": line.sku,
-            "quantity": line.quantity,
-            "unit_price_cents": to_cents(line.unit_price),
-        }
-        for line in booking.lines
-    ]
-    conn.execute(_LINES.insert(), lines)
+    conn.execute(_LINES.insert(), _line_rows(order_id, booking))
     event: dict[str, Any] = {
         "order_id": order_id,
         "seq": 0,
@@ -136,6 +127,31 @@ def unstarted_orders(session: Session, *, booked_before: datetime, limit: int = 
     return list(session.exec(stmt).all())
 
 
+def _line_rows(order_id: str, booking: BookOrderRequest) -> list[dict[str, Any]]:
+    return [
+        {
+            "order_id": order_id,
+            "sku": line.sku,
+            "quantity": line.quantity,
+            "unit_price_cents": to_cents(line.unit_price),
+        }
+        for line in booking.lines
+    ]
+
+
+def _booking_values(booking: BookOrderRequest) -> dict[str, Any]:
+    """The columns an amended booking changes."""
+    quantity, value = order_draw(booking)
+    return {
+        "booking": booking.model_dump(mode="json"),
+        "destination": booking.consignee().country,
+        "purchaser_name": booking.purchaser.name,
+        "end_user_name": booking.end_user.name,
+        "total_value_cents": to_cents(value),
+        "total_quantity": quantity,
+    }
+
+
 def _insert_ignore(session: Session) -> Any:
     dialect = session.get_bind().dialect.name
     return postgresql.insert if dialect == "postgresql" else sqlite.insert
@@ -159,19 +175,19 @@ def record_transition(session: Session, rec: TransitionRecord) -> bool:
     stmt = insert(_EVENTS).values(**values)
     stmt = stmt.on_conflict_do_nothing(index_elements=["order_id", "seq"])
     inserted = int(conn.execute(stmt).rowcount) == 1
-    conn.execute(
+    values = _read_model_values(rec)
+    if rec.booking is not None:
+        values |= _booking_values(rec.booking)
+    moved = conn.execute(
         _ORDERS.update()
         .where(_ORDERS.c.id == rec.order_id, _ORDERS.c.seq < rec.seq)
-        .values(**_read_model_values(rec))
+        .values(**values)
     )
+    if rec.booking is not None and moved.rowcount == 1:
+        # The lines follow the booking (lists filter by SKU); only when this write moved it.
+        conn.execute(_LINES.delete().where(_LINES.c.order_id == rec.order_id))
+        conn.execute(_LINES.insert(), _line_rows(rec.order_id, rec.booking))
     return inserted
-
-
-# Export records are kept five years from export, or from other termination (EAR Part 762).
-_RETENTION_STARTS = frozenset(
-    {OrderState.SHIPPED, OrderState.CANCELLED, OrderState.REJECTED, OrderState.LICENSE_DENIED}
-)
-RETENTION_YEARS = 5
 
 
 def _read_model_values(rec: TransitionRecord) -> dict[str, Any]:
@@ -191,8 +207,9 @@ def _read_model_values(rec: TransitionRecord) -> dict[str, Any]:
     }
     if rec.from_state is not rec.to_state:
         values["state_entered_at"] = rec.at
-    if rec.to_state in _RETENTION_STARTS:
-        values["retention_until"] = add_years(rec.at.date(), RETENTION_YEARS)
+    if rec.to_state in RETENTION_STARTS:
+        # Each later qualifying event restarts the five years (the latest of them counts).
+        values["retention_until"] = retention_until(rec.to_state, rec.at.date(), None)
     return values
 
 
@@ -365,6 +382,7 @@ def to_view(row: OrderRow) -> OrderView:
         determination=status.determination,
         screening=status.screening,
         license=status.license,
+        application=status.application,
         approvals=status.approvals,
         approvals_needed=status.approvals_needed,
         due_at=status.due_at,
@@ -372,6 +390,9 @@ def to_view(row: OrderRow) -> OrderView:
         shipment=status.shipment,
         purchaser=booking.purchaser,
         end_user=booking.end_user,
+        ultimate_consignee=booking.ultimate_consignee,
+        intermediate_consignees=booking.intermediate_consignees,
+        ship_from=booking.ship_from,
         end_use=booking.end_use,
         lines=booking.lines,
         requested_ship_date=booking.requested_ship_date,

@@ -14,7 +14,7 @@ from schemas.workflow_io import (
     ShipCheckRequest,
     TransitionRecord,
 )
-from services.db import licenses_repo, orders_repo
+from services.db import documents_repo, licenses_repo, orders_repo
 from services.db.engine import SessionFactory
 from services.db.models import UserRow
 
@@ -51,16 +51,28 @@ class SqlOrderStore:
             session.commit()
 
     def ship_check(self, req: ShipCheckRequest) -> ShipCheck:
-        """Name the open blocking obligations of the order's license."""
-        if req.license_number is None:
-            return ShipCheck()
+        """Name the open blocking obligations of the order's license and missing evidence."""
+        blocking: list[str] = []
         with self._session() as session:
-            rows = licenses_repo.blocking_obligations(session, number=req.license_number)
-        return ShipCheck(
-            blocking=[
-                f"{o.code}: {o.text}" + (f" (due {o.due_on})" if o.due_on else "") for o in rows
-            ]
-        )
+            if req.license_number is not None:
+                rows = licenses_repo.blocking_obligations(session, number=req.license_number)
+                blocking += [
+                    f"open blocking license obligation {o.code}: {o.text}"
+                    + (f" (due {o.due_on})" if o.due_on else "")
+                    for o in rows
+                ]
+            missing = documents_repo.missing_evidence(
+                session,
+                order_id=req.order_id,
+                required=req.evidence,
+                last_shipped_at=req.last_shipped_at,
+            )
+        blocking += [
+            f"evidence '{m.kind}' missing: {m.text}"
+            + (" (a new one for every shipment)" if m.per_shipment else "")
+            for m in missing
+        ]
+        return ShipCheck(blocking=blocking)
 
     def roles_of(self, users: list[str]) -> dict[str, list[Role]]:
         """Current roles of each user; an unknown user holds none."""

@@ -32,9 +32,24 @@ ORDER_COLUMNS = (
     "end_use",
     "requested_ship_date",
 )
+# Columns a file may leave out entirely: parties and facts newer files carry.
+EXTRA_ORDER_COLUMNS = (
+    "ship_from",
+    "purchaser_headquarters_country",
+    "end_user_headquarters_country",
+    "ultimate_consignee_name",
+    "ultimate_consignee_country",
+    "ultimate_consignee_address",
+    "ultimate_consignee_headquarters_country",
+    "intermediate_consignee_name",
+    "intermediate_consignee_country",
+    "intermediate_consignee_address",
+)
 LINE_COLUMNS = ("sku", "quantity", "unit_price")
 COLUMNS = ORDER_COLUMNS + LINE_COLUMNS
-OPTIONAL_COLUMNS = frozenset({"purchaser_address", "end_user_address"})
+ALL_COLUMNS = COLUMNS + EXTRA_ORDER_COLUMNS
+OPTIONAL_COLUMNS = frozenset({"purchaser_address", "end_user_address", *EXTRA_ORDER_COLUMNS})
+_PARTY_PARTS = ("name", "country", "address", "headquarters_country")
 MAX_ROWS = 50_000
 
 Status = Literal["pending", "booked", "exists", "invalid", "not_booked"]
@@ -106,9 +121,9 @@ def _header_errors(names: Sequence[str]) -> list[RowError]:
         RowError(row=1, field=c, message="missing column") for c in COLUMNS if c not in names
     ]
     unknown = [
-        RowError(row=1, field=n, message=f"unknown column (expected: {', '.join(COLUMNS)})")
+        RowError(row=1, field=n, message=f"unknown column (expected: {', '.join(ALL_COLUMNS)})")
         for n in names
-        if n not in COLUMNS
+        if n not in ALL_COLUMNS
     ]
     return missing + unknown
 
@@ -121,7 +136,7 @@ def _collect(
 ) -> None:
     if None in record:  # DictReader files cells beyond the header under the key None
         errors.append(RowError(row=row, field="row", message="more cells than columns"))
-    values = {c: (record.get(c) or "").strip() for c in COLUMNS}
+    values = {c: (record.get(c) or "").strip() for c in ALL_COLUMNS}
     if not any(values.values()):
         return
     if not values["external_ref"]:
@@ -139,17 +154,23 @@ def _validate(
     errors = [
         RowError(row=row, field=c, message=f"differs from row {first_row}, the same order's first")
         for row, values in rows[1:]
-        for c in ORDER_COLUMNS
+        for c in ORDER_COLUMNS + EXTRA_ORDER_COLUMNS
         if values[c] != first[c]
     ]
-    body = {
+    body: dict[str, Any] = {
         "external_ref": ref,
-        "purchaser": {p: first[f"purchaser_{p}"] for p in ("name", "country", "address")},
-        "end_user": {p: first[f"end_user_{p}"] for p in ("name", "country", "address")},
+        "purchaser": _party(first, "purchaser"),
+        "end_user": _party(first, "end_user"),
         "end_use": first["end_use"],
         "requested_ship_date": first["requested_ship_date"],
         "lines": [{c: values[c] for c in LINE_COLUMNS} for _, values in rows],
     }
+    if first["ship_from"]:
+        body["ship_from"] = first["ship_from"]
+    if first["ultimate_consignee_name"] or first["ultimate_consignee_country"]:
+        body["ultimate_consignee"] = _party(first, "ultimate_consignee")
+    if first["intermediate_consignee_name"] or first["intermediate_consignee_country"]:
+        body["intermediate_consignees"] = [_party(first, "intermediate_consignee")]
     booking = None
     try:
         booking = BookOrderRequest.model_validate(body)
@@ -166,6 +187,13 @@ def _validate(
     return (None if errors else booking), errors
 
 
+def _party(values: dict[str, str], prefix: str) -> dict[str, str]:
+    party = {p: values.get(f"{prefix}_{p}", "") for p in _PARTY_PARTS}
+    if not party["headquarters_country"]:
+        del party["headquarters_country"]
+    return party
+
+
 def _row_error(loc: tuple[Any, ...], msg: str, rows: list[tuple[int, dict[str, str]]]) -> RowError:
     row, values = rows[0]
     if loc[:1] == ("lines",) and len(loc) >= 3 and isinstance(loc[1], int):
@@ -175,8 +203,10 @@ def _row_error(loc: tuple[Any, ...], msg: str, rows: list[tuple[int, dict[str, s
         return RowError(
             row=rows[-1][0], field="external_ref", message="over 100 lines in one order"
         )
-    elif loc[0] in ("purchaser", "end_user") and len(loc) > 1:
+    elif loc[0] in ("purchaser", "end_user", "ultimate_consignee") and len(loc) > 1:
         column = f"{loc[0]}_{loc[1]}"
+    elif loc[0] == "intermediate_consignees" and len(loc) > 2:
+        column = f"intermediate_consignee_{loc[2]}"
     else:
         column = str(loc[0])
     required = column not in OPTIONAL_COLUMNS and values.get(column, "x") == ""

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from sqlmodel import col, select
 
-from schemas.orders import Party, ScreeningHit, ScreeningResult
+from schemas.orders import Party, ScreeningHit, ScreeningResult, screening_status
 from schemas.screening import ListedParty
 from schemas.workflow_io import WhitelistRequest
 from services.db.engine import SessionFactory
@@ -82,7 +82,7 @@ class DbScreener:
                 hits += [h for h in found if h.entry_id not in allowed]
                 skipped += sorted(allowed)
         return ScreeningResult(
-            status="potential_match" if hits else "clear",
+            status=screening_status(has_hits=bool(hits), open_hits=bool(hits)),
             snapshot_id=snapshot_id,
             screened_at=datetime.now(UTC),
             hits=hits,

@@ -59,6 +59,8 @@ def _base(annotation: Any) -> Any:
 def _kind(name: str, base: Any) -> tuple[str, tuple[str, ...]]:
     if isinstance(base, type) and issubclass(base, Enum):
         return "select", tuple(str(m.value) for m in base)
+    if base is bool:
+        return "select", ("true", "false")
     if base is date:
         return "date", ()
     if base is int:
@@ -97,10 +99,10 @@ def action_body(action: Action, form: FormData) -> dict[str, str]:
 
 def booking_values(form: FormData) -> dict[str, str]:
     """The new-order form's fields, by their API field names, lines renumbered from 0."""
-    keep = ("external_ref", "end_use", "requested_ship_date")
+    keep = ("external_ref", "end_use", "requested_ship_date", "ship_from")
     values = {k: _text(form, k) for k in keep}
-    for party in ("purchaser", "end_user"):
-        for part in ("name", "country", "address"):
+    for party in PARTY_FIELDS:
+        for part in PARTY_PARTS:
             values[f"{party}.{part}"] = _text(form, f"{party}.{part}")
     n = 0
     for i in range(100):
@@ -121,12 +123,24 @@ def line_count(values: dict[str, str]) -> int:
     return sum(1 for k in values if k.endswith("].sku"))
 
 
+PARTY_FIELDS = ("purchaser", "end_user", "ultimate_consignee", "intermediate_consignees[0]")
+PARTY_PARTS = ("name", "country", "address", "headquarters_country")
+
+
+def _party(values: dict[str, str], prefix: str) -> dict[str, str] | None:
+    party = {p: values.get(f"{prefix}.{p}", "") for p in PARTY_PARTS}
+    if prefix not in ("purchaser", "end_user") and not any(party.values()):
+        return None  # optional parties left blank are not on the order
+    return {k: v for k, v in party.items() if v or k in ("name", "country")}
+
+
 def booking_body(values: dict[str, str]) -> dict[str, Any]:
     """The `POST /orders` body of the form's values."""
-    return {
+    intermediate = _party(values, "intermediate_consignees[0]")
+    body: dict[str, Any] = {
         "external_ref": values["external_ref"] or None,
-        "purchaser": {p: values[f"purchaser.{p}"] for p in ("name", "country", "address")},
-        "end_user": {p: values[f"end_user.{p}"] for p in ("name", "country", "address")},
+        "purchaser": _party(values, "purchaser"),
+        "end_user": _party(values, "end_user"),
         "end_use": values["end_use"],
         "requested_ship_date": values["requested_ship_date"] or None,
         "lines": [
@@ -134,6 +148,13 @@ def booking_body(values: dict[str, str]) -> dict[str, Any]:
             for i in range(line_count(values))
         ],
     }
+    if consignee := _party(values, "ultimate_consignee"):
+        body["ultimate_consignee"] = consignee
+    if intermediate:
+        body["intermediate_consignees"] = [intermediate]
+    if values.get("ship_from"):
+        body["ship_from"] = values["ship_from"]
+    return body
 
 
 def booking_errors(values: dict[str, str]) -> dict[str, str]:

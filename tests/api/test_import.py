@@ -178,3 +178,32 @@ async def test_the_cli_imports_with_a_progress_line_and_the_same_rules(
     with pytest.raises(AssertionError, match="sales_ops"):
         run(["orders", "import", str(good), "--user", "bob"], env)
     assert await orders_with(api, c) == []
+
+
+async def test_a_file_may_carry_every_party_and_where_the_goods_ship_from(
+    api: ApiHarness,
+) -> None:
+    from services.orders_import.parse import EXTRA_ORDER_COLUMNS
+
+    a, b, _ = refs()
+    parties = {
+        "purchaser_country": "SG",
+        "purchaser_headquarters_country": "CN",
+        "end_user_country": "SG",
+        "ultimate_consignee_name": "Harbour Consignee Pte Ltd",
+        "ultimate_consignee_country": "SG",
+        "intermediate_consignee_name": "Forwarder HK Ltd",
+        "intermediate_consignee_country": "HK",
+        "ship_from": "US",
+    }
+    rows = [line(a, **parties), line(b, ultimate_consignee_country="ZZ", ship_from="US")]
+    report = await upload(api, to_csv(rows, COLUMNS + EXTRA_ORDER_COLUMNS), atomic=False)
+    assert {(e["row"], e["field"]) for e in report["errors"]} == {
+        (3, "ultimate_consignee_country"),
+        (3, "ultimate_consignee_name"),
+    }
+    (order,) = await orders_with(api, a)
+    full = await api.wait_state(order["id"], "COMPLIANCE_REVIEW")
+    assert full["ultimate_consignee"]["name"] == "Harbour Consignee Pte Ltd"
+    assert full["intermediate_consignees"][0]["country"] == "HK"
+    assert full["determination"]["rule_id"] == "IS-INFORMED-2025-04-H20"

@@ -201,7 +201,7 @@ async def test_a_new_rule_set_redetermines_open_orders(
         "id": "NOTICE-2026-11-RTX",
         "text": "New notice: RTX PRO to China needs a license.",
         "skus": ["RTX-PRO-6000D"],
-        "country_groups": ["CHINA"],
+        "destinations": ["CN", "HK", "MO"],
         "license_required": True,
         "policy": "license_required",
     }

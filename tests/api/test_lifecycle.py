@@ -96,14 +96,25 @@ async def test_compliance_can_reject_a_screening_match(api: ApiHarness, listed_n
     assert r.json()["state"] == "REJECTED"
 
 
-async def test_h100_to_china_stops_at_compliance_with_presumption_of_denial(
+async def test_h100_reexported_to_china_stops_at_compliance_with_presumption_of_denial(
+    api: ApiHarness,
+) -> None:
+    oid = await api.book({**booking(sku="H100-SXM"), "ship_from": "TW"})
+    order = await api.wait_state(oid, "COMPLIANCE_REVIEW")
+    assert order["determination"]["policy"] == "presumption_of_denial"
+    assert order["determination"]["ship_from"] == "TW"
+    r = await api.act(oid, "reject", "bob", {"reason": "policy of denial"})
+    assert r.json()["state"] == "REJECTED"
+
+
+async def test_h100_exported_from_the_us_to_china_is_case_by_case_with_conditions(
     api: ApiHarness,
 ) -> None:
     oid = await api.book(booking(sku="H100-SXM"))
     order = await api.wait_state(oid, "COMPLIANCE_REVIEW")
-    assert order["determination"]["policy"] == "presumption_of_denial"
-    r = await api.act(oid, "reject", "bob", {"reason": "policy of denial"})
-    assert r.json()["state"] == "REJECTED"
+    (line,) = order["determination"]["lines"]
+    assert line["policy"] == "case_by_case"
+    assert any("lab test" in c for c in line["conditions"])
 
 
 async def test_license_denied_and_returned(api: ApiHarness) -> None:

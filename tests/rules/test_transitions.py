@@ -12,7 +12,7 @@ from schemas.actions import Action
 from schemas.common import Actor, Role
 from schemas.orders import TERMINAL_STATES, OrderState
 from workflows.catalog import load_catalog
-from workflows.rules.determination import determine
+from workflows.rules.determination import DeterminationFacts, determine
 from workflows.rules.transitions import (
     OrderFacts,
     Refusal,
@@ -103,13 +103,25 @@ def test_ship_is_refused_once_the_license_has_expired() -> None:
 
 def test_next_states_follow_the_determination() -> None:
     cat = load_catalog()
-    h20 = determine(["H20"], "CN", cat, None)
-    rtx = determine(["RTX-PRO-6000D"], "CN", cat, None)
+    h20 = determine(_facts("H20"), cat, None, TODAY)
+    rtx = determine(_facts("RTX-PRO-6000D"), cat, None, TODAY)
     assert state_after_screening(h20, potential_match=False) is S.COMPLIANCE_REVIEW
     assert state_after_screening(rtx, potential_match=False) is S.READY_TO_SHIP
     assert state_after_screening(rtx, potential_match=True) is S.SCREENING_REVIEW
     assert state_after_approval(h20) is S.AWAITING_LICENSE
     assert state_after_approval(rtx) is S.READY_TO_SHIP
+
+
+def test_an_undecided_order_is_treated_as_needing_a_license() -> None:
+    det = determine(_facts("H20"), load_catalog(), None, TODAY)
+    undecided = det.model_copy(update={"license_required": None})
+    assert state_after_approval(undecided) is S.AWAITING_LICENSE
+
+
+def _facts(sku: str) -> DeterminationFacts:
+    return DeterminationFacts(
+        skus=(sku,), destinations=("CN",), headquarters=frozenset(), ship_from="US"
+    )
 
 
 def test_waiting_for_names_the_role_that_must_act() -> None:

@@ -20,18 +20,9 @@ from services.screening.store import (
     list_snapshots,
     load_active_parties,
 )
-from tests.shared_data import shared_data
+from tests.data_files import SDN_EXCERPT, csl_sample, sdn_excerpt
 
 DEMO_CSL = Path(__file__).resolve().parents[2] / "services" / "screening" / "data" / "demo-csl.csv"
-
-
-def _sample() -> bytes:
-    return (shared_data() / "csl-sample.csv").read_bytes()
-
-
-def _sdn_files() -> list[bytes]:
-    folder = shared_data() / "ofac-sdn-2021"
-    return [(folder / name).read_bytes() for name in ("sdn.csv", "alt.csv", "add.csv")]
 
 
 @pytest.fixture
@@ -47,7 +38,7 @@ def session(tmp_path: Path) -> Iterator[Session]:
 
 
 def test_csl_sample_parses_all_rows_and_splits_aliases() -> None:
-    parties = {party.name: party for party in parse_csl(_sample())}
+    parties = {party.name: party for party in parse_csl(csl_sample())}
     # 13 data rows; the last one has no line break after it.
     assert len(parties) == 13
     sme = parties["SME BANK"]
@@ -62,7 +53,7 @@ def test_csl_sample_parses_all_rows_and_splits_aliases() -> None:
 
 
 def test_csl_countries_come_from_addresses_and_nationality() -> None:
-    parties = {party.name: party for party in parse_csl(_sample())}
+    parties = {party.name: party for party in parse_csl(csl_sample())}
     assert parties["Academy of Aerospace Solid Propulsion Technology (AASPT)"].countries == ["CN"]
     assert parties["RIM, Ryong Nam"].countries == ["CN", "KP"]
     assert parties["I. ASH"].countries == ["US"]
@@ -91,7 +82,7 @@ def _with_empty_name(line: bytes) -> bytes:
 
 
 def test_csl_bad_files_are_refused_with_the_line() -> None:
-    data = _sample()
+    data = csl_sample()
     lines = data.split(b"\n")
     cases = [
         (data.replace(b",alt_names,", b",aliases,", 1), 1, "missing columns alt_names"),
@@ -108,7 +99,7 @@ def test_csl_bad_files_are_refused_with_the_line() -> None:
 
 
 def test_csl_line_numbers_count_multiline_fields() -> None:
-    header, row = _sample().split(b"\n")[:2]
+    header, row = csl_sample().split(b"\n")[:2]
     two_lines = row.replace(b'"INKSNA"', b'"INKSNA\nsecond line"')
     bad = b"\n".join([header, two_lines, _with_empty_name(row)])
     with pytest.raises(ListFormatError, match=r"^line 4: empty name"):
@@ -116,7 +107,7 @@ def test_csl_line_numbers_count_multiline_fields() -> None:
 
 
 def test_csl_duplicate_ids_are_refused() -> None:
-    header, row = _sample().split(b"\n")[:2]
+    header, row = csl_sample().split(b"\n")[:2]
     with pytest.raises(ListFormatError, match=r"^line 3: duplicate entry id"):
         parse_csl(b"\n".join([header, row, row]))
 
@@ -125,11 +116,11 @@ def test_csl_duplicate_ids_are_refused() -> None:
 
 
 def test_sdn_triple_joins_entries_aliases_and_addresses() -> None:
-    parties = parse_sdn(*_sdn_files())
-    assert len(parties) == 8976
-    assert sum(len(party.alt_names) for party in parties) == 11910
-    # add.csv has 13,837 rows; 2,397 of them are all "-0-" and give no address text.
-    assert sum(len(party.addresses) for party in parties) == 11440
+    parties = parse_sdn(*sdn_excerpt())
+    assert len(parties) == 303
+    assert sum(len(party.alt_names) for party in parties) == 362
+    # add.csv has 541 rows; 79 of them are all "-0-" and give no address text.
+    assert sum(len(party.addresses) for party in parties) == 462
     by_id = {party.entry_id: party for party in parties}
     cuba = by_id["306"]
     assert (cuba.name, cuba.alt_names, cuba.entry_type) == (
@@ -186,7 +177,7 @@ def _entry_count(session: Session) -> int:
 
 
 def test_import_round_trip_and_same_hash_is_not_duplicated(session: Session) -> None:
-    parties = parse_csl(_sample())
+    parties = parse_csl(csl_sample())
     first = import_snapshot(
         session,
         parties=parties,
@@ -214,7 +205,7 @@ def test_import_round_trip_and_same_hash_is_not_duplicated(session: Session) -> 
 
 def test_new_snapshot_becomes_the_only_active_one(session: Session, tmp_path: Path) -> None:
     sample = tmp_path / "csl-sample.csv"
-    sample.write_bytes(_sample())
+    sample.write_bytes(csl_sample())
     old = import_list_file(session, path=sample, imported_by="alice")
     new = import_list_file(session, path=DEMO_CSL, imported_by="alice")
     assert new.id != old.id
@@ -232,18 +223,18 @@ def test_new_snapshot_becomes_the_only_active_one(session: Session, tmp_path: Pa
 
 
 def test_import_sdn_folder_or_sdn_csv(session: Session) -> None:
-    folder = shared_data() / "ofac-sdn-2021"
+    folder = SDN_EXCERPT
     info = import_list_file(session, path=folder / "sdn.csv", imported_by="alice")
-    assert (info.source_format, info.file_name, info.row_count) == ("sdn", folder.name, 8976)
+    assert (info.source_format, info.file_name, info.row_count) == ("sdn", folder.name, 303)
     assert import_list_file(session, path=folder, imported_by="bob").id == info.id
     _, parties = load_active_parties(session)
-    assert sum(len(party.alt_names) for party in parties) == 11910
-    assert parties == parse_sdn(*_sdn_files())
+    assert sum(len(party.alt_names) for party in parties) == 362
+    assert parties == parse_sdn(*sdn_excerpt())
 
 
 def test_a_refused_file_stores_nothing(session: Session, tmp_path: Path) -> None:
     bad = tmp_path / "bad.csv"
-    bad.write_bytes(_replace_line(_sample(), 7, b'"too","few"'))
+    bad.write_bytes(_replace_line(csl_sample(), 7, b'"too","few"'))
     with pytest.raises(ListFormatError, match=r"^line 7: expected 29 columns, found 2"):
         import_list_file(session, path=bad, imported_by="alice")
     other = tmp_path / "list.xlsx"

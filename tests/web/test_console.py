@@ -131,6 +131,38 @@ async def test_the_new_order_form_names_each_bad_field_and_books_once(
         assert (await bob.get("/orders/new")).status_code == 403
 
 
+async def test_the_form_books_every_party_and_the_page_shows_each_lines_rule(
+    console: Console, api_of: ApiHarness
+) -> None:
+    extra = {
+        "purchaser.country": "SG",
+        "purchaser.headquarters_country": "CN",
+        "end_user.country": "SG",
+        "ultimate_consignee.name": "Harbour Consignee Pte Ltd",
+        "ultimate_consignee.country": "SG",
+        "intermediate_consignees[0].name": "Forwarder HK Ltd",
+        "intermediate_consignees[0].country": "HK",
+        "lines[1].sku": "RTX-PRO-6000D",
+        "lines[1].quantity": "2",
+        "lines[1].unit_price": "8000.00",
+        "idempotency_key": f"k-{uuid.uuid4().hex}",
+    }
+    async with console.browser("alice") as alice:
+        await alice.get("/orders/new")
+        r = await alice.post("/orders/new", new_order_form(**extra))
+        assert r.status_code == 303, text_of(r.text)
+        oid = r.headers["location"].split("/")[2].split("?")[0]
+        order = await api_of.wait_state(oid, "COMPLIANCE_REVIEW")
+        assert order["ultimate_consignee"]["name"] == "Harbour Consignee Pte Ltd"
+        assert order["intermediate_consignees"][0]["country"] == "HK"
+        assert order["purchaser"]["headquarters_country"] == "CN"
+        page = text_of((await alice.get(f"/orders/{oid}")).text)
+        assert "Harbour Consignee Pte Ltd" in page
+        assert "IS-INFORMED-2025-04-H20" in page
+        assert "RTX-PRO-6000D" in page
+        assert "headquartered in CN" in page
+
+
 async def test_a_refused_action_shows_the_apis_words_beside_its_form(
     console: Console, api_of: ApiHarness
 ) -> None:

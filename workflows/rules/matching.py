@@ -1,29 +1,25 @@
-"""Fuzzy matching of party names against screening-list entries; pure, no IO.
+"""Matching party names against screening-list entries; pure, standard library only.
 
-How a party name is scored against one listed name or alias (both normalised first):
-
-* ``fuzz.ratio`` on the normalised strings (catches typos and spacing: "Aero-Caribbean" vs
-  "Aerocaribbean"), and ``fuzz.ratio`` on the token-sorted strings, i.e. ``token_sort_ratio``
-  (catches word order: "RIM, Ryong Nam" vs "Ryong Nam Rim"). The score is the higher of the two.
-* A whole-word subset counts too, but only when the smaller side has at least two words:
-  "Bank Melli" inside "Bank Melli Iran" scores 100 minus ``SUBSET_PENALTY`` per extra word.
-  ``token_set_ratio`` is deliberately not used: it gives 100 to any one-word subset, so
-  "Huawei Cloud Services" would be a perfect match for "Huawei Technologies Co., Ltd."
-* A party country found among the entry's countries adds ``COUNTRY_BONUS``; a different or
-  unknown country subtracts nothing, so it can never hide an exact name hit.
+Both names are normalised first (`normalize_name`: case, accents, punctuation and legal forms
+such as "Co., Ltd." go), then compared as bags of words weighted by how distinctive each word
+is across the loaded list (`name_index`): generic words ("Technology", "Group"), places
+("Beijing", "Hong Kong") and stop words count for almost nothing beside a distinctive word, so
+"SenseTime" hits "Beijing Sensetime Technology Development Co., Ltd." and "Beijing Technology
+Development Co." does not. Words match through typos and through spacing ("Hik Vision"),
+in any order. A party country found among the entry's countries adds ``COUNTRY_BONUS``; a
+different or unknown country subtracts nothing, so it can never hide an exact name hit.
+A listed person's place words count in full; vessels and aircraft get no discount at all.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections import Counter
 from collections.abc import Iterator, Sequence
-
-from rapidfuzz import fuzz, process
 
 from schemas.orders import ScreeningHit
 from schemas.screening import ListedParty
+from workflows.rules.name_index import EntryKind, NameIndex
 
 # Legal forms say nothing about who a party is: "Huawei Technologies Co., Ltd." and "HUAWEI
 # TECHNOLOGIES COMPANY LIMITED" are one party. Written normalised (lower case, no punctuation;
@@ -51,8 +47,12 @@ LEGAL_PREFIXES: tuple[str, ...] = (
 COUNTRY_BONUS = 3.0
 """Added to the name score when the party's country is one of the entry's countries."""
 
-SUBSET_PENALTY = 3.0
-"""Taken off a whole-word subset match (100) for each word the two names do not share."""
+ENTRY_KINDS: dict[str, EntryKind] = {
+    "individual": EntryKind.PERSON,
+    "vessel": EntryKind.PLAIN,
+    "aircraft": EntryKind.PLAIN,
+}
+"""Entry types (case-insensitive) whose names are no company names; any other is an entity."""
 
 # "S.A." must become "sa" and "QAR'AWI" "qarawi", not "s a" / "qar awi": these join letters.
 _JOINERS = frozenset(".'’`´")
@@ -65,6 +65,8 @@ def _phrases(words: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
 
 _SUFFIX_PHRASES = _phrases(LEGAL_SUFFIXES)
 _PREFIX_PHRASES = _phrases(LEGAL_PREFIXES)
+_SUFFIX_ENDS = frozenset(phrase[-1] for phrase in _SUFFIX_PHRASES)
+_PREFIX_STARTS = frozenset(phrase[0] for phrase in _PREFIX_PHRASES)
 
 
 def _tokens(text: str) -> list[str]:
@@ -82,22 +84,16 @@ def _tokens(text: str) -> list[str]:
 
 def _strip_legal_forms(tokens: list[str]) -> list[str]:
     words = list(tokens)
-    stripped = True
-    while stripped:
-        stripped = False
-        for phrase in _SUFFIX_PHRASES:
-            if len(words) >= len(phrase) and tuple(words[-len(phrase) :]) == phrase:
-                del words[-len(phrase) :]
-                stripped = True
-                break
-    stripped = True
-    while stripped:
-        stripped = False
-        for phrase in _PREFIX_PHRASES:
-            if len(words) >= len(phrase) and tuple(words[: len(phrase)]) == phrase:
-                del words[: len(phrase)]
-                stripped = True
-                break
+    while words and words[-1] in _SUFFIX_ENDS:
+        phrase = next((p for p in _SUFFIX_PHRASES if tuple(words[-len(p) :]) == p), None)
+        if phrase is None:
+            break
+        del words[-len(phrase) :]
+    while words and words[0] in _PREFIX_STARTS:
+        phrase = next((p for p in _PREFIX_PHRASES if tuple(words[: len(p)]) == p), None)
+        if phrase is None:
+            break
+        del words[: len(phrase)]
     return words
 
 
@@ -126,36 +122,27 @@ class ScreeningIndex:
 
     def __init__(self, parties: Sequence[ListedParty]) -> None:
         self._parties = list(parties)
-        self._plain: list[str] = []
-        self._sorted: list[str] = []
-        self._sizes: list[int] = []
-        self._entry: list[int] = []
         self._label: list[str] = []
-        self._postings: dict[str, list[int]] = {}
+        names: list[tuple[int, tuple[str, ...]]] = []
         for number, party in enumerate(self._parties):
-            self._add(number, party)
-
-    def _add(self, number: int, party: ListedParty) -> None:
-        seen: set[str] = set()
-        for label in (party.name, *party.alt_names):
-            for variant in _variants(label):
-                plain = normalize_name(variant)
-                if plain in seen:
-                    continue
-                seen.add(plain)
-                words = sorted(set(plain.split()))
-                position = len(self._plain)
-                self._plain.append(plain)
-                self._sorted.append(" ".join(sorted(plain.split())))
-                self._sizes.append(len(words))
-                self._entry.append(number)
-                self._label.append(label)
-                for word in words:
-                    self._postings.setdefault(word, []).append(position)
+            seen: set[str] = set()
+            for label in (party.name, *party.alt_names):
+                for variant in _variants(label):
+                    plain = normalize_name(variant)
+                    if plain not in seen:
+                        seen.add(plain)
+                        names.append((number, tuple(plain.split())))
+                        self._label.append(label)
+        kinds = {
+            number: ENTRY_KINDS[party.entry_type.casefold()]
+            for number, party in enumerate(self._parties)
+            if party.entry_type.casefold() in ENTRY_KINDS
+        }
+        self._names = NameIndex(names, kinds)
 
     def __len__(self) -> int:
         """Number of names and aliases (with their variants) in the index."""
-        return len(self._plain)
+        return len(self._label)
 
     def screen(
         self, name: str, country: str | None, threshold: float, *, party_role: str = ""
@@ -167,7 +154,7 @@ class ScreeningIndex:
         """
         if not name.strip():
             return []
-        best = self._best_per_entry(normalize_name(name), max(threshold - COUNTRY_BONUS, 0.0))
+        best = self._best_per_entry(name, max(threshold - COUNTRY_BONUS, 0.0))
         hits: list[ScreeningHit] = []
         for number, (raw, position) in best.items():
             party = self._parties[number]
@@ -178,41 +165,14 @@ class ScreeningIndex:
         hits.sort(key=lambda hit: (-hit.score, hit.entry_id))
         return hits
 
-    def _best_per_entry(self, query: str, cutoff: float) -> dict[int, tuple[float, int]]:
+    def _best_per_entry(self, name: str, cutoff: float) -> dict[int, tuple[float, int]]:
         best: dict[int, tuple[float, int]] = {}
-        for position, score in self._candidates(query, cutoff):
-            number = self._entry[position]
-            if number not in best or score > best[number][0]:
-                best[number] = (score, position)
+        for variant in {normalize_name(variant) for variant in _variants(name)}:
+            found = self._names.best_per_entry(variant.split(), cutoff)
+            for number, (score, position) in found.items():
+                if number not in best or score > best[number][0]:
+                    best[number] = (score, position)
         return best
-
-    def _candidates(self, query: str, cutoff: float) -> Iterator[tuple[int, float]]:
-        for _, score, position in process.extract(
-            query, self._plain, scorer=fuzz.ratio, score_cutoff=cutoff, limit=None
-        ):
-            yield position, score
-        ordered = " ".join(sorted(query.split()))
-        if ordered != query:
-            for _, score, position in process.extract(
-                ordered, self._sorted, scorer=fuzz.ratio, score_cutoff=cutoff, limit=None
-            ):
-                yield position, score
-        yield from self._subsets(query, cutoff)
-
-    def _subsets(self, query: str, cutoff: float) -> Iterator[tuple[int, float]]:
-        words = set(query.split())
-        if len(words) < 2:
-            return
-        shared: Counter[int] = Counter()
-        for word in words:
-            shared.update(self._postings.get(word, ()))
-        for position, common in shared.items():
-            size = self._sizes[position]
-            if common < 2 or common not in (size, len(words)):
-                continue
-            score = 100.0 - SUBSET_PENALTY * (max(size, len(words)) - common)
-            if score >= cutoff:
-                yield position, score
 
     def _hit(
         self, party: ListedParty, position: int, score: float, role: str, name: str

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from schemas.actions import Action
 from schemas.common import Actor, Role
@@ -46,6 +48,14 @@ ACTION_RULES: dict[Action, ActionRule] = {
     Action.CANCEL: ActionRule(Role.SALES_OPS, _BEFORE_SHIPMENT | {S.ON_HOLD}),
     Action.SHIP: ActionRule(Role.SALES_OPS, frozenset({S.READY_TO_SHIP})),
     Action.DELIVER: ActionRule(Role.SALES_OPS, frozenset({S.SHIPPED})),
+    # Not before screening is done (the workflow is still screening the booked parties), not
+    # while held (compliance stopped it), not once shipped.
+    Action.AMEND: ActionRule(
+        Role.SALES_OPS,
+        frozenset({S.SCREENING_REVIEW, S.COMPLIANCE_REVIEW, S.AWAITING_LICENSE, S.READY_TO_SHIP}),
+    ),
+    Action.SUBMIT_APPLICATION: ActionRule(Role.COMPLIANCE, frozenset({S.AWAITING_LICENSE})),
+    Action.APPLICATION_STATUS: ActionRule(Role.COMPLIANCE, frozenset({S.AWAITING_LICENSE})),
 }
 
 # Actions by which a compliance officer decides on an order; nobody decides on their own order.
@@ -56,6 +66,8 @@ _DECISIONS = frozenset(
         Action.APPROVE,
         Action.REJECT,
         Action.RECORD_LICENSE,
+        Action.SUBMIT_APPLICATION,
+        Action.APPLICATION_STATUS,
     }
 )
 
@@ -86,6 +98,19 @@ class OrderFacts:
     booked_by: str
     license_expires_on: date | None = None
     approved_by: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_view(cls, view: Mapping[str, Any]) -> OrderFacts:
+        """The facts of an order as the read model renders it (`GET /orders/{id}`)."""
+        held, license_ = view.get("held_from"), view.get("license") or {}
+        expires = license_.get("expires_on")
+        return cls(
+            state=OrderState(view["state"]),
+            held_from=OrderState(held) if held else None,
+            booked_by=str(view["created_by"]),
+            license_expires_on=date.fromisoformat(expires) if expires else None,
+            approved_by=frozenset(str(a["by"]) for a in view.get("approvals") or []),
+        )
 
 
 def check_action(facts: OrderFacts, action: Action, actor: Actor, today: date) -> None:
@@ -132,8 +157,12 @@ def state_after_clearance() -> OrderState:
 
 
 def state_after_approval(det: Determination, *, license_held: bool = False) -> OrderState:
-    """Approved orders wait for the license when one is required (and not yet held)."""
-    return S.AWAITING_LICENSE if det.license_required and not license_held else S.READY_TO_SHIP
+    """Approved orders wait for the license when one is required (and not yet held).
+
+    Fails closed: a determination still undecided counts as license required.
+    """
+    required = det.license_required is not False
+    return S.AWAITING_LICENSE if required and not license_held else S.READY_TO_SHIP
 
 
 def approvals_needed(total_value: Decimal, threshold: Decimal) -> int:

@@ -7,7 +7,7 @@ import inspect
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Response
@@ -18,6 +18,9 @@ from temporalio.workflow import UpdateMethodMultiParam
 
 from schemas.actions import (
     Action,
+    AmendBody,
+    AmendCommand,
+    ApplicationStatusCommand,
     Command,
     DispositionBody,
     DispositionCommand,
@@ -31,9 +34,11 @@ from schemas.actions import (
     ReasonCommand,
     ShipBody,
     ShipCommand,
+    SubmitApplicationCommand,
 )
+from schemas.applications import ApplicationStatusBody, SubmitApplicationBody
 from schemas.common import Actor, Strict
-from schemas.orders import OrderState, OrderStatus, OrderView
+from schemas.orders import OrderStatus, OrderView
 from services.api.deps import CurrentUser, StateDep
 from services.api.errors import STATUS_FOR_REFUSAL, ServiceUnavailable
 from services.api.metrics import MetricsDep
@@ -99,6 +104,24 @@ SPECS: dict[Action, ActionSpec] = {
     Action.DELIVER: ActionSpec(
         EmptyBody, EmptyCommand, OrderWorkflow.deliver, "Sales ops: confirm delivery"
     ),
+    Action.AMEND: ActionSpec(
+        AmendBody,
+        AmendCommand,
+        OrderWorkflow.amend,
+        "Sales ops: change lines, parties, ship date or end use before shipment",
+    ),
+    Action.SUBMIT_APPLICATION: ActionSpec(
+        SubmitApplicationBody,
+        SubmitApplicationCommand,
+        OrderWorkflow.submit_application,
+        "Compliance: the BIS application was filed (SNAP-R control number)",
+    ),
+    Action.APPLICATION_STATUS: ActionSpec(
+        ApplicationStatusBody,
+        ApplicationStatusCommand,
+        OrderWorkflow.application_status,
+        "Compliance: BIS registered, held, referred or returned the application",
+    ),
 }
 
 
@@ -109,14 +132,7 @@ def _precheck(state: Any, order_id: str, action: Action, user: Actor) -> None:
     body = orders_repo.rendered_view(state.engine, order_id, state.views)
     if body is None:
         raise HTTPException(404, f"no order {order_id}")
-    view = json.loads(body)
-    held_from, license = view.get("held_from"), view.get("license")
-    facts = OrderFacts(
-        state=OrderState(view["state"]),
-        held_from=OrderState(held_from) if held_from else None,
-        booked_by=view["created_by"],
-        license_expires_on=date.fromisoformat(license["expires_on"]) if license else None,
-    )
+    facts = OrderFacts.from_view(json.loads(body))
     check_action(facts, action, user, datetime.now(UTC).date())
 
 

@@ -1,0 +1,98 @@
+"""Amendments: an order that changes keeps its history; part of the order workflow."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError
+
+with workflow.unsafe.imports_passed_through():
+    from schemas.actions import Action, AmendCommand
+    from schemas.orders import BookOrderRequest, OrderState, OrderStatus
+    from schemas.workflow_io import AllocateRequest
+    from workflows.activities import OrderActivities
+    from workflows.order_base import OrderMachine, persist, refused
+    from workflows.rules import amend as amending
+    from workflows.rules import transitions as rules
+    from workflows.rules.license_input import order_draw
+
+S = OrderState
+
+
+class Amendments(OrderMachine):
+    """The `amend` update: change lines, parties, date or end use of an order not yet shipped."""
+
+    @workflow.update
+    async def amend(self, cmd: AmendCommand) -> OrderStatus:
+        """Sales ops: change the order; a material change goes back through compliance."""
+        async with self._lock:
+            before, after = self._booking, self._check_amend(cmd)
+            material = amending.material_changes(before, after)
+            data: dict[str, Any] = {"diff": amending.diff(before, after), "material": material}
+            self._booking = after
+            total = order_draw(after)[1]
+            threshold = self._input.policy.four_eyes_threshold
+            self._status.approvals_needed = rules.approvals_needed(total, threshold)
+            if before.lines != after.lines and self._status.license is not None:
+                data["license"] = await self._redraw(cmd.actor.user, cmd.reason)
+            to = self._status.state
+            if material:
+                to = await self._review_again(before, after, data)
+            elif to is S.READY_TO_SHIP and self._status.license is None and data.get("license"):
+                to = S.AWAITING_LICENSE  # the license no longer covers what the order asks
+            await self._move(to, cmd.actor.user, Action.AMEND, cmd.reason, data, booking=after)
+        return self._status
+
+    @amend.validator
+    def _v_amend(self, cmd: AmendCommand) -> None:
+        self._check_amend(cmd)
+
+    def _check_amend(self, cmd: AmendCommand) -> BookOrderRequest:
+        self._check(Action.AMEND, cmd)
+        try:
+            return amending.amended(self._booking, cmd)
+        except rules.Refusal as refusal:
+            raise refused(refusal) from None
+
+    async def _review_again(
+        self, before: BookOrderRequest, after: BookOrderRequest, data: dict[str, Any]
+    ) -> OrderState:
+        """Screen every party again, re-determine, void approvals; where the order goes next."""
+        data["rescreened"] = amending.changed_parties(before, after)
+        fresh = await self._screen()
+        open_ids = self._merge_rescreen(fresh)
+        det = await self._determine(self._screening())
+        old = self._status.determination
+        self._status.determination = det
+        self._status.approvals = []
+        data["rule"] = {"from": old.rule_id if old else None, "to": det.rule_id}
+        data["open_hits"] = open_ids
+        return S.SCREENING_REVIEW if open_ids else S.COMPLIANCE_REVIEW
+
+    async def _redraw(self, actor: str, reason: str) -> dict[str, Any]:
+        """Give back the draw and take what the amended lines need from the same license.
+
+        A decrease so releases the difference; an increase that no longer fits leaves the order
+        without a draw (it waits for a license decision again).
+        """
+        held = self._status.license
+        assert held is not None
+        await self._release_license(actor, f"amended: {reason}", "amend-release")
+        quantity, value = order_draw(self._booking)
+        req = AllocateRequest(
+            entry_key=self._key("amend-reserve"),
+            order_id=self.order_id,
+            license_number=held.license_number,
+            destination=self._booking.consignee().country,
+            skus=[line.sku for line in self._booking.lines],
+            quantity=quantity,
+            value=value,
+            actor=actor,
+        )
+        try:
+            self._status.license = await persist(OrderActivities.allocate_license, req)
+        except ActivityError as exc:
+            cause = exc.cause.message if exc.cause and hasattr(exc.cause, "message") else str(exc)
+            return {"number": held.license_number, "redrawn": False, "why": cause}
+        return {"number": held.license_number, "redrawn": True, "quantity": quantity}
