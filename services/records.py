@@ -14,6 +14,7 @@ from services.db.licenses_view import get_license
 from services.db.models import (
     DocumentRow,
     LicenseLedgerRow,
+    LicenseLineRow,
     OrderEventRow,
     OrderLineRow,
     OrderRow,
@@ -42,6 +43,12 @@ def order_record(session: Session, *, order_id: str) -> dict[str, Any] | None:
         .where(LicenseLedgerRow.order_id == order_id)
         .order_by(col(LicenseLedgerRow.id))
     ).all()
+    lines = {
+        r.id: r.line_no
+        for r in session.exec(
+            select(LicenseLineRow).where(col(LicenseLineRow.id).in_({e.line_id for e in ledger}))
+        ).all()
+    }
     snapshot = None
     if view.screening and view.screening.snapshot_id:
         snap = session.get(ScreeningSnapshotRow, view.screening.snapshot_id)
@@ -65,6 +72,8 @@ def order_record(session: Session, *, order_id: str) -> dict[str, Any] | None:
             {
                 "kind": e.kind,
                 "license_number": e.license_number,
+                "license_line": lines.get(e.line_id),
+                "sku": e.sku,
                 "quantity": e.quantity,
                 "value": str(from_cents(e.value_cents)),
                 "actor": e.actor,

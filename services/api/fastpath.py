@@ -1,13 +1,14 @@
 """The status lookup answered in front of FastAPI: the hottest read, without the stack around it.
 
-Clients poll `GET /api/v1/orders/{order_id}` while an order is screened. Its work is ~25 µs
-(cached token, one version read, the cached rendered view); through FastAPI's routing, its
-dependency resolution and the middleware it took 243 µs, here 86 (bench/NOTES.md, item 6).
-Here only the plain success is answered, with the same body and headers as the route, through
-the same check of the caller (`auth.status_reader`) and the same renderer
-(`orders_repo.rendered_view`). Every other request goes on to FastAPI unchanged: no, unknown,
-revoked or expired token, no role, unknown order, HEAD, anything odd. So refusals and error
-bodies stay the route's own, and the route stays in the OpenAPI description.
+Clients poll `GET /api/v1/orders/{order_id}` while an order is screened. Its work is small
+(cached token, a version read shared with the other lookups in flight, the cached rendered
+view); through FastAPI's routing, its dependency resolution and the middleware it took 243 µs,
+here 86 (bench/NOTES.md, item 6). Here only the plain success is answered, with the same body
+and headers as the route, through the same check of the caller (`auth.status_reader`) and the
+same reader and renderer (`state.lookups`, services/ops/views.py). Every other request goes on
+to FastAPI unchanged: no, unknown, revoked or expired token, no role, unknown order, HEAD,
+anything odd. So refusals and error bodies stay the route's own, and the route stays in the
+OpenAPI description.
 """
 
 from __future__ import annotations
@@ -19,11 +20,10 @@ from fastapi import FastAPI
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from services.api.auth import status_reader
 from services.api.metrics import ApiMetrics
-from services.api.state import AppState
-from services.db import orders_repo
 from services.logs import order_context
+from services.ops.auth import status_reader
+from services.ops.state import AppState
 
 ROUTE = "/api/v1/orders/{order_id}"  # the route template the metrics middleware reports
 # Order ids as workflows.ids makes them (and as the metrics middleware takes them); any other
@@ -48,23 +48,22 @@ class StatusLookupFastPath:
             order_id = _order_id(scope)
             if order_id is not None:
                 with order_context(order_id=order_id):
-                    body = self._lookup(scope, order_id)
+                    body = await self._lookup(scope, order_id)
                     if body is not None:
                         await self._answer(send, body, started)
                         return
         await self.app(scope, receive, send)
 
-    def _lookup(self, scope: Scope, order_id: str) -> bytes | None:
+    async def _lookup(self, scope: Scope, order_id: str) -> bytes | None:
         state: AppState | None = getattr(self._owner.state, "exportflow", None)
         if state is None:
             return None
         # The route's own check and renderer (deps.reader calls status_reader too): a refusal
         # is left to the route, which answers it with its usual body.
         try:
-            status_reader(state.auth, _authorization(scope))
-            # Blocking, on the loop, as the route does it: ~20 us on SQLite (pool checkout and
-            # one primary-key read), where a hop to the thread pool and back costs ~110 us.
-            return orders_repo.rendered_view(state.engine, order_id, state.views)
+            await status_reader(state.auth, _authorization(scope))
+            # The route's read: batched with the other lookups in flight.
+            return await state.lookups.view(order_id)
         except Exception:  # the route meets the same refusal or failure and answers it
             return None
 

@@ -3,7 +3,7 @@
 Every change to a token or to a user's roles moves the one-row generation counter in the same
 transaction, by database triggers (migration 0004), so a change made by SQL counts as well as
 one made here. API processes read the counter at most every half second and drop what they
-had cached about tokens when it moved (services/api/auth.py).
+had cached about tokens when it moved (services/ops/auth.py).
 """
 
 from __future__ import annotations

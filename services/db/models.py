@@ -17,6 +17,9 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel
 
+# The webhook tables live in a module of their own; importing this one registers them too.
+import services.db.webhook_models  # noqa: F401
+
 
 def _ts(index: bool = False, nullable: bool = False) -> Any:
     return Field(sa_column=Column(DateTime(timezone=True), index=index, nullable=nullable))
@@ -78,11 +81,17 @@ class OrderEventRow(SQLModel, table=True):
     """One entry of the audit trail: append-only, unique per order and sequence number."""
 
     __tablename__ = "order_events"
-    __table_args__ = (UniqueConstraint("order_id", "seq", name="uq_events_order_seq"),)
+    __table_args__ = (
+        UniqueConstraint("order_id", "seq", name="uq_events_order_seq"),
+        Index("ix_order_events_position", "position", unique=True),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     order_id: str = Field(index=True, max_length=40)
     seq: int
+    # The change feed's order: taken from `FeedCounterRow` under its row lock, so positions
+    # are handed out in commit order (an `id` from a sequence is not; see changes_repo).
+    position: int = Field(sa_column=Column(BigInteger, nullable=False))
     at: datetime = _ts()
     actor: str = Field(max_length=100)
     action: str = Field(max_length=40)
@@ -95,32 +104,58 @@ class OrderEventRow(SQLModel, table=True):
 
 
 class LicenseRow(SQLModel, table=True):
-    """A BIS license shared by the orders allocated to it."""
+    """A BIS license shared by the orders drawn on it: its parties here, its items in lines."""
 
     __tablename__ = "licenses"
 
     number: str = Field(primary_key=True, max_length=40)
     application_control_number: str | None = Field(default=None, max_length=20)
     licensee: str = Field(default="", max_length=200)
-    consignee: str = Field(default="", max_length=200)
     destination: str | None = Field(default=None, max_length=2)
-    skus: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    approved_quantity: int
-    approved_value_cents: int = Field(sa_column=Column(BigInteger, nullable=False))
+    parties: dict[str, Any] = Field(
+        default_factory=dict,
+        sa_column=Column(JSON, nullable=False),
+        description="schemas.licenses.LicenseParties",
+    )
     valid_from: date | None = None
     expires_on: date
     recorded_by: str = Field(max_length=100)
     recorded_at: datetime = _ts()
 
 
+class LicenseLineRow(SQLModel, table=True):
+    """One item line of a license (an SKU or an ECCN) with its approved quantity and value."""
+
+    __tablename__ = "license_lines"
+    __table_args__ = (
+        UniqueConstraint("license_number", "line_no", name="uq_license_lines_number_line"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    license_number: str = Field(index=True, foreign_key="licenses.number", max_length=40)
+    line_no: int
+    sku: str | None = Field(default=None, max_length=64)
+    eccn: str | None = Field(default=None, max_length=20)
+    approved_quantity: int
+    approved_value_cents: int = Field(sa_column=Column(BigInteger, nullable=False))
+    # Migrated from a license that pooled several SKUs under one quantity: its orders ship or
+    # release as before, but it takes no new draws (services/db/migrations 0005).
+    pooled: bool = False
+    pooled_skus: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
 class LicenseLedgerRow(SQLModel, table=True):
-    """An entry of a license's ledger: reserve, commit or release; remaining is derived."""
+    """An entry of a license line's ledger: reserve, commit or release; remaining is derived."""
 
     __tablename__ = "license_ledger"
 
     id: int | None = Field(default=None, primary_key=True)
     entry_key: str = Field(unique=True, max_length=120, description="idempotency key")
     license_number: str = Field(index=True, foreign_key="licenses.number", max_length=40)
+    line_id: int = Field(index=True, foreign_key="license_lines.id")
+    sku: str | None = Field(
+        default=None, max_length=64, description="the order's item; None: a whole order"
+    )
     order_id: str = Field(index=True, max_length=40)
     kind: str = Field(max_length=10)
     quantity: int
@@ -168,7 +203,7 @@ class TokenRow(SQLModel, table=True):
     role: str = Field(max_length=32)
     created_at: datetime = _ts()
     expires_at: datetime = _ts()
-    # Written at most once a minute per token (services/api/auth.py), not on every request.
+    # Written at most once a minute per token (services/ops/auth.py), not on every request.
     last_used_at: datetime | None = _ts(nullable=True)
     revoked_at: datetime | None = _ts(nullable=True)
     revoked_by: str | None = Field(default=None, max_length=100)
@@ -261,3 +296,12 @@ class DocumentRow(SQLModel, table=True):
     uploaded_by: str = Field(max_length=100)
     uploaded_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class FeedCounterRow(SQLModel, table=True):
+    """The last change-feed position handed out: one row, locked by each event's writer."""
+
+    __tablename__ = "change_feed"
+
+    id: int = Field(default=1, primary_key=True)
+    last_position: int = Field(sa_column=Column(BigInteger, nullable=False))

@@ -56,7 +56,7 @@ def _sales_ops_user(settings: Settings, user: str) -> str | None:
 
 
 async def _book(settings: Settings, data: bytes, user: str, atomic: bool) -> ImportReport:
-    from services.api.state import connect_temporal
+    from services.ops.state import connect_temporal
 
     async def temporal() -> Client | None:
         try:

@@ -38,7 +38,7 @@ async def signin(request: Request) -> Response:
     form = await session.checked_form(request)
     token = str(form.get("token") or "").strip()
     next_ = session.safe_next(str(form.get("next") or ""))
-    if session.resolve(request, token) is None:
+    if await session.resolve(request, token) is None:
         refused = "This token is unknown, has expired or has been revoked."
         return _signin_page(request, next_, refused, 401)
     response = RedirectResponse(next_, status_code=303)

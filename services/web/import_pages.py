@@ -10,9 +10,9 @@ from starlette.datastructures import UploadFile
 
 from schemas.common import Role
 from services.csvout import csv_text
+from services.ops.imports import MAX_BYTES, import_orders
 from services.orders_import import COLUMNS, OPTIONAL_COLUMNS
-from services.web.api_client import ConsoleApi
-from services.web.session import User, WebUser, checked_form
+from services.web.session import User, WebUser, app_state, checked_form
 from services.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -68,7 +68,7 @@ async def sample(user: User) -> Response:
 
 @router.post("/import")
 async def upload(request: Request, user: User) -> Response:
-    """Send the file to the API's import and show what became of every order and row."""
+    """Import the file as the API does and show what became of every order and row."""
     form = await checked_form(request)
     if refused := _refuse(request, user):
         return refused
@@ -77,12 +77,11 @@ async def upload(request: Request, user: User) -> Response:
         return _page(request, user, 422, error="Choose a CSV file to upload.")
     atomic = form.get("atomic") == "on"
     data = await file.read()
-    answer = await ConsoleApi(request, user).call(
-        "POST",
-        "/orders/import",
-        params={"atomic": str(atomic).lower()},
-        files={"file": (file.filename, data, "text/csv")},
-    )
-    if "results" not in answer.body:
-        return _page(request, user, answer.status, error=answer.detail)
-    return _page(request, user, answer.status, report=answer.body, filename=file.filename)
+    if len(data) > MAX_BYTES:
+        return _page(
+            request, user, 413, error=f"The file is over {MAX_BYTES // 2**20} MiB; split it."
+        )
+    report = await import_orders(app_state(request), data, user=user.name, atomic=atomic)
+    status = 422 if atomic and report.errors else 200
+    body = report.model_dump(mode="json")
+    return _page(request, user, status, report=body, filename=file.filename)

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from services.api.auth import CHECK_EVERY
 from services.db import auth_repo
 from services.db.engine import make_engine, session_factory
+from services.ops.auth import CHECK_EVERY
 from tests.conftest import BACKENDS, migrated_database, tool
 from tests.e2e.procs import base_env, run
 from tests.harness import ApiHarness

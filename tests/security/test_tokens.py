@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from schemas.common import Role
-from services.api.auth import Authenticator, AuthError
 from services.db import auth_repo
-from services.db.engine import SessionFactory, make_engine, session_factory
+from services.db.engine import SessionFactory, make_async_engine, make_engine, session_factory
+from services.ops.auth import Authenticator, AuthError
 from tests.conftest import BACKENDS, migrated_database
 
 
@@ -24,6 +25,14 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
         engine = make_engine(url)
         yield engine
         engine.dispose()
+
+
+@pytest.fixture
+async def aengine(engine: Engine) -> AsyncIterator[AsyncEngine]:
+    """The same database through the asyncio driver, as the API's Authenticator reads it."""
+    aengine = make_async_engine(engine.url.render_as_string(hide_password=False))
+    yield aengine
+    await aengine.dispose()
 
 
 @pytest.fixture
@@ -116,34 +125,36 @@ def _revoke(writes: SessionFactory, token: str) -> None:
         session.commit()
 
 
-def test_an_expired_token_is_refused_on_its_next_use_from_the_cache(
-    engine: Engine, writes: SessionFactory
+async def test_an_expired_token_is_refused_on_its_next_use_from_the_cache(
+    aengine: AsyncEngine, writes: SessionFactory
 ) -> None:
     clock = [datetime.now(UTC).timestamp()]
-    auth = Authenticator(engine, writes, clock=lambda: clock[0])
+    auth = Authenticator(aengine, writes, clock=lambda: clock[0])
     user, token = issue(writes, lives=timedelta(hours=1))
     try:
-        assert auth.authenticate(token).user == user
+        assert await auth.authenticate(token).user == user
         clock[0] += 3601  # no query needed: the cached answer knows when the token ends
         with pytest.raises(AuthError, match="expired at") as refused:
-            auth.authenticate(token)
+            await auth.authenticate(token)
         assert refused.value.status == 401
     finally:
         auth.close()
 
 
-def test_a_token_already_expired_is_refused(engine: Engine, writes: SessionFactory) -> None:
-    auth = Authenticator(engine, writes)
+async def test_a_token_already_expired_is_refused(
+    aengine: AsyncEngine, writes: SessionFactory
+) -> None:
+    auth = Authenticator(aengine, writes)
     _, token = issue(writes, lives=timedelta(microseconds=1))
     try:
         with pytest.raises(AuthError, match=f"token {token.split('_')[1]} expired at"):
-            auth.authenticate(token)
+            await auth.authenticate(token)
     finally:
         auth.close()
 
 
-def test_last_use_is_written_once_a_minute_not_per_request(
-    engine: Engine, writes: SessionFactory, monkeypatch: pytest.MonkeyPatch
+async def test_last_use_is_written_once_a_minute_not_per_request(
+    aengine: AsyncEngine, writes: SessionFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     written: list[int] = []
     record = auth_repo.record_use
@@ -153,11 +164,11 @@ def test_last_use_is_written_once_a_minute_not_per_request(
         record(session, used=used, every=every)  # type: ignore[arg-type]
 
     monkeypatch.setattr(auth_repo, "record_use", counted)
-    auth = Authenticator(engine, writes)
+    auth = Authenticator(aengine, writes)
     user, token = issue(writes)
     before = now()
     for _ in range(200):
-        auth.authenticate(token)
+        await auth.authenticate(token)
     auth.close()  # waits for the background write
     assert sum(written) == 1
     with writes() as session:
@@ -166,15 +177,15 @@ def test_last_use_is_written_once_a_minute_not_per_request(
     assert before - timedelta(seconds=1) <= info.last_used_at <= now()
 
 
-def test_a_revocation_reaches_a_cache_that_already_knew_the_token(
-    engine: Engine, writes: SessionFactory
+async def test_a_revocation_reaches_a_cache_that_already_knew_the_token(
+    aengine: AsyncEngine, writes: SessionFactory
 ) -> None:
-    auth = Authenticator(engine, writes, check_every=0.0)
+    auth = Authenticator(aengine, writes, check_every=0.0)
     _, token = issue(writes)
     try:
-        auth.authenticate(token)
+        await auth.authenticate(token)
         _revoke(writes, token)
         with pytest.raises(AuthError, match="invalid or revoked token"):
-            auth.authenticate(token)
+            await auth.authenticate(token)
     finally:
         auth.close()

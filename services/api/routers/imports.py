@@ -6,15 +6,14 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, HTTPException, Query, UploadFile
 from fastapi.responses import JSONResponse, Response
-from temporalio.client import Client
 
 from services.api.deps import SalesOps, StateDep
-from services.api.errors import ServiceUnavailable, ValidationErrorBody
-from services.orders_import import COLUMNS, ImportReport, import_csv, report_csv
+from services.api.errors import ValidationErrorBody
+from services.ops import imports as ops
+from services.ops.imports import MAX_BYTES
+from services.orders_import import COLUMNS, ImportReport, report_csv
 
 router = APIRouter(tags=["orders"])
-
-MAX_BYTES = 20 * 1024 * 1024
 
 
 @router.post(
@@ -51,20 +50,7 @@ async def import_orders(
     if len(data) > MAX_BYTES:
         raise HTTPException(413, f"the file is over {MAX_BYTES // 2**20} MiB; split it")
 
-    async def temporal() -> Client | None:
-        try:
-            return await state.temporal_client()
-        except ServiceUnavailable:  # booked all the same; the outbox sweeper starts them
-            return None
-
-    outcome = await import_csv(
-        data,
-        user=user.user,
-        atomic=atomic,
-        write_session=state.write_session,
-        task_queue=state.settings.task_queue,
-        temporal=temporal,
-    )
+    outcome = await ops.import_orders(state, data, user=user.user, atomic=atomic)
     status = 422 if atomic and outcome.errors else 200
     if report == "csv":
         headers = {"Content-Disposition": 'attachment; filename="import-report.csv"'}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException
+from sqlmodel import Session
 
 from schemas.common import Actor, Role
 from schemas.tokens import TokenInfo, TokenStatus
@@ -24,9 +25,10 @@ async def list_tokens(
 
     Compliance sees every user's; anyone else only their own.
     """
-    of = None if _may_see_all(user) else user.user
-    with state.read_session() as session:
-        tokens = auth_repo.list_tokens(session, now=auth_repo.utcnow(), user=of)
+    # No `?user=` filter: FastAPI takes the last of repeated values, which schemathesis rightly
+    # calls accepting an invalid request; `exportflow token list --user` filters instead.
+    now, who = auth_repo.utcnow(), None if _may_see_all(user) else user.user
+    tokens = await state.read(lambda session: auth_repo.list_tokens(session, now=now, user=who))
     return [t for t in tokens if status is None or t.status == status]
 
 
@@ -34,14 +36,16 @@ async def list_tokens(
 async def revoke_token(token_id: str, user: AnyRole, state: StateDep) -> TokenInfo:
     """Revoke one token (compliance: any; anyone else: their own). Every API process refuses
     it within a second; revoking it again changes nothing."""
-    with state.write_session() as session:
+
+    def write(session: Session) -> TokenInfo | None:
         owner = auth_repo.token_owner(session, token_id=token_id)
         # Someone else's token is as unknown as a token that does not exist.
-        info = None
-        if owner is not None and (owner == user.user or _may_see_all(user)):
-            now = auth_repo.utcnow()
-            info = auth_repo.revoke_token(session, token_id=token_id, by=user.user, now=now)
-            session.commit()
+        if owner is None or (owner != user.user and not _may_see_all(user)):
+            return None
+        now = auth_repo.utcnow()
+        return auth_repo.revoke_token(session, token_id=token_id, by=user.user, now=now)
+
+    info = await state.write(write)
     if info is None:
         raise HTTPException(404, f"no token {token_id}")
     return info

@@ -1,7 +1,7 @@
 """Tokens that expire and can be revoked one by one; a generation counter for API caches.
 
 Revision ID: 0004
-Revises: 0008 (main's chain runs 0003 -> 0008; this revision follows it)
+Revises: 0003
 Create Date: 2026-12-01
 
 Existing tokens get an id derived from their hash and expire 90 days after this upgrade (the
@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0004"
-down_revision: str | Sequence[str] | None = "0008"
+down_revision: str | Sequence[str] | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

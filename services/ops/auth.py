@@ -8,6 +8,8 @@ up afresh. So a revocation in any process, or by the command line, is refused by
 process from `CHECK_EVERY` (0.5 s) after its commit, whatever the load: the read that notices
 it starts no later than that. Expiry needs no query: it is checked against the clock on every
 use. When a token was last used is written in the background, at most once a minute per token.
+Both reads go through the asyncio driver: a slow database delays the requests that need them,
+never the event loop.
 """
 
 from __future__ import annotations
@@ -20,13 +22,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from schemas.common import Actor
-from services.api.cache import LruCache
 from services.db import auth_repo
 from services.db.auth_repo import TokenFacts
 from services.db.engine import SessionFactory
+from services.ops.cache import LruCache
+from services.ops.coalesce import Coalescer
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +74,7 @@ class Authenticator:
 
     def __init__(
         self,
-        engine: Engine,
+        engine: AsyncEngine,
         write_session: SessionFactory,
         *,
         check_every: float = CHECK_EVERY,
@@ -85,18 +88,18 @@ class Authenticator:
         self._known: LruCache[_Known] = LruCache(max_entries=10_000, ttl=cache_ttl)
         self._generation = -1
         self._checked_at = float("-inf")
-        self._lock = threading.Lock()
+        self._generations: Coalescer[int] = Coalescer()
         self._usage = UsageRecorder(write_session, touch_every)
 
-    def authenticate(self, token: str | None, *, fresh: bool = False) -> Actor:
+    async def authenticate(self, token: str | None, *, fresh: bool = False) -> Actor:
         """The caller behind `token`, with every role their user holds; `AuthError` (401)."""
         if not token:
             raise AuthError(401, "missing bearer token")
         token_hash = auth_repo.hash_token(token)
-        generation = self._current_generation()
+        generation = await self._current_generation()
         known = None if fresh else self._known.get(token_hash)
         if known is None or known.generation != generation:
-            known = self._look_up(token_hash, generation)
+            known = await self._look_up(token_hash, generation)
         if known.facts is None:
             raise AuthError(401, "invalid or revoked token")
         if known.expires <= self._clock():
@@ -109,37 +112,42 @@ class Authenticator:
         """Write the last-used times still pending; call once the server has stopped."""
         self._usage.close()
 
-    def _look_up(self, token_hash: str, generation: int) -> _Known:
+    async def _look_up(self, token_hash: str, generation: int) -> _Known:
         # Tagged with the generation read before the lookup: a change committed after that
         # read moves the counter, and the next check drops this answer.
-        with self._engine.connect() as conn:
-            facts = auth_repo.token_facts(conn, token_hash=token_hash)
+        async with self._engine.connect() as conn:  # the asyncio driver: the loop never waits
+            facts = await conn.run_sync(
+                lambda sync: auth_repo.token_facts(sync, token_hash=token_hash)
+            )
         expires = facts.expires_at.timestamp() if facts else float("inf")
         known = _Known(generation, facts, expires)
         self._known.put(token_hash, known)
         return known
 
-    def _current_generation(self) -> int:
+    async def _current_generation(self) -> int:
+        if time.monotonic() - self._checked_at < self._check_every:
+            return self._generation
+        # The requests that find the counter due share one read, one that starts after each of
+        # them arrived (services/ops/coalesce.py): whatever committed before them is in it.
+        return await self._generations.run("generation", self._read_generation)
+
+    async def _read_generation(self) -> int:
+        # `started` is taken before the read: whatever committed earlier is in it.
         started = time.monotonic()
-        if started - self._checked_at < self._check_every:
-            return self._generation
-        # One primary-key read at most every CHECK_EVERY, on the caller's thread, as the
-        # lookups are. `started` is taken before it: whatever committed earlier is in it.
-        with self._engine.connect() as conn:
-            generation = auth_repo.generation(conn)
-        with self._lock:
-            if started > self._checked_at:  # a slower, older read must not win
-                self._generation, self._checked_at = generation, started
-            return self._generation
+        async with self._engine.connect() as conn:
+            generation = await conn.run_sync(auth_repo.generation)
+        if started > self._checked_at:  # one read at a time; an older one never wins
+            self._generation, self._checked_at = generation, started
+        return self._generation
 
 
-def status_reader(auth: Authenticator, authorization: str | None) -> Actor:
+async def status_reader(auth: Authenticator, authorization: str | None) -> Actor:
     """The caller of a status lookup: any valid token whose user holds some role.
 
     The route's dependency and the fast path in front of FastAPI both call this, so they
     cannot disagree about who may read.
     """
-    actor = auth.authenticate(bearer_token(authorization))
+    actor = await auth.authenticate(bearer_token(authorization))
     if not actor.roles:
         raise AuthError(403, f"this needs a role; {actor.user} has none")
     return actor
