@@ -11,7 +11,7 @@ from temporalio.client import Client
 from schemas.catalog import RuleSet
 from services.config import Settings
 from services.db.engine import make_engine, session_factory
-from services.recheck import signal_stale
+from services.recheck import redetermine_stragglers
 from tests.harness import ApiHarness, booking
 from tests.policy_data import put_in_force
 from workflows.catalog import load_catalog
@@ -45,7 +45,8 @@ async def _notice_licenses_rtx_pro(settings: Settings, client: Client, tmp_path:
     )
     put_in_force(settings.database_url, RuleSet.model_validate(rules))
     engine = make_engine(settings.database_url)
-    await signal_stale(client, session_factory(engine))  # type: ignore[arg-type]
+    read, write = session_factory(engine), session_factory(engine, write=True)
+    assert await redetermine_stragglers(client, read, write) >= 1
     engine.dispose()
 
 
