@@ -119,7 +119,8 @@ class World:
         self.api, self.engine, self.loop = api, engine, loop
         self.answers: Counter[int] = Counter()
         self.paths: Counter[str] = Counter()
-        self.steps = self.checks = self.booked = 0
+        self.steps = self.checks = self.booked = self.runs = 0
+        self.began = time.monotonic()
 
     def count_path(self, action: Action, body: Any, order: dict[str, Any]) -> None:
         """Which of the order-change paths a successful action took."""
@@ -280,6 +281,17 @@ class OrderMachine(RuleBasedStateMachine):
         if r.status_code == 202:
             self.world.paths[kind] += 1
             self.world.wait_finished(number)
+
+    def teardown(self) -> None:
+        self.world.runs += 1
+        if SOAK:  # a run of hours shows how far it got, one line per finished run
+            w = self.world
+            print(
+                f"soak: {w.runs} runs, {w.steps} steps, {w.checks} invariant checks, "
+                f"{w.booked} booked, answers {dict(sorted(w.answers.items()))}, "
+                f"{time.monotonic() - w.began:.0f} s",
+                flush=True,
+            )
 
     @invariant()
     def database_invariants_hold(self) -> None:
