@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query
+from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 
 from schemas.licenses import LicenseCreate, LicensePage, LicenseView, ObligationView
@@ -30,6 +31,8 @@ async def create_license(body: LicenseCreate, user: Compliance, state: StateDep)
         await run_in_threadpool(_create, state, body, user.user)
     except LicenseConflict as exc:
         raise HTTPException(409, str(exc)) from exc
+    except IntegrityError as exc:  # recorded at the same moment by another request
+        raise HTTPException(409, f"license {body.license_number} is already recorded") from exc
     with state.read_session() as session:
         view = licenses_view.get_license(session, number=body.license_number)
     assert view is not None
