@@ -8,11 +8,10 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from schemas.common import Role
-from services import cli_compliance
+from services import cli_compliance, cli_tokens
 from services.config import Settings, get_settings
 from services.logs import configure_for
 
@@ -41,11 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="apply migrations")
 
-    tok = sub.add_parser("token", help="API tokens")
-    tok_sub = tok.add_subparsers(dest="token_command", required=True)
-    create = tok_sub.add_parser("create", help="print a new token for a user and role")
-    create.add_argument("--user", required=True)
-    create.add_argument("--role", required=True, choices=[r.value for r in Role])
+    cli_tokens.add_parsers(sub)
 
     sl = sub.add_parser("screening-list", help="screening lists")
     sl_sub = sl.add_subparsers(dest="sl_command", required=True)
@@ -64,8 +59,63 @@ def _parser() -> argparse.ArgumentParser:
         default=True,
         help="book nothing when any row is bad (default); --no-atomic books the good orders",
     )
+    oimp.add_argument(
+        "--report", type=Path, default=None, help="also write the report to this CSV file"
+    )
     cli_compliance.add_parsers(sub)
+    _webhook_parsers(sub)
     return p
+
+
+def _webhook_parsers(sub: Any) -> None:
+    wh = sub.add_parser("webhooks", help="webhook subscriptions").add_subparsers(
+        dest="webhooks_command", required=True
+    )
+    create = wh.add_parser("create", help="subscribe a URL; prints the secret (shown only now)")
+    create.add_argument("--url", required=True)
+    create.add_argument("--event", action="append", default=[], help="an action; repeat")
+    create.add_argument("--state", action="append", default=[], help="a state entered; repeat")
+    create.add_argument("--sku", action="append", default=[], help="a SKU; repeat")
+    create.add_argument("--description", default=None)
+    create.add_argument("--by", default="cli", help="who subscribes (recorded)")
+    wh.add_parser("list", help="subscriptions and their health")
+    delete = wh.add_parser("delete", help="unsubscribe (the delivery log goes too)")
+    delete.add_argument("webhook_id")
+    dl = wh.add_parser("deliveries", help="a subscription's deliveries and their attempts")
+    dl.add_argument("webhook_id")
+    dl.add_argument("--status", choices=["pending", "delivered", "failed", "rejected"])
+    dl.add_argument("--limit", type=int, default=50)
+    again = wh.add_parser("redeliver", help="send a delivery again, under its webhook-id")
+    again.add_argument("webhook_id")
+    again.add_argument("delivery_id")
+    check = wh.add_parser("verify", help="check a received delivery's signature (exit 1: bad)")
+    check.add_argument("body", type=Path, help="the raw request body (a file, or - for stdin)")
+    check.add_argument("--secret", required=True, help="the subscription's whsec_ secret")
+    check.add_argument("--id", required=True, dest="msg_id", help="the webhook-id header")
+    check.add_argument("--timestamp", required=True, help="the webhook-timestamp header")
+    check.add_argument("--signature", required=True, help="the webhook-signature header")
+    check.add_argument("--tolerance", type=float, default=300, help="seconds of clock skew")
+
+
+def _webhooks(settings: Settings, args: argparse.Namespace) -> int:
+    from services.webhooks import cli as wh
+
+    command = args.webhooks_command
+    if command == "create":
+        new = wh.NewWebhook(args.url, args.event, args.state, args.sku, args.description, args.by)
+        return wh.create(settings, new)
+    if command == "list":
+        return wh.list_all(settings)
+    if command == "delete":
+        return wh.remove(settings, args.webhook_id)
+    if command == "deliveries":
+        return wh.deliveries(settings, args.webhook_id, args.status, args.limit)
+    if command == "redeliver":
+        return wh.redeliver(settings, args.webhook_id, args.delivery_id)
+    signed = wh.Signed(
+        args.body, args.secret, args.msg_id, args.timestamp, args.signature, args.tolerance
+    )
+    return wh.verify_file(signed)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -83,9 +133,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "api": _api,
         "worker": _worker,
         "db": _db,
-        "token": _token,
+        "token": cli_tokens.run,
         "screening-list": _screening_list,
         "orders": _orders,
+        "webhooks": _webhooks,
         **cli_compliance.HANDLERS,
     }
     return handlers[args.command](settings, args)
@@ -99,7 +150,7 @@ def _api(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _worker(settings: Settings, _: argparse.Namespace) -> int:
-    from services.api.state import connect_temporal
+    from services.ops.state import connect_temporal
     from services.worker import run_worker
     from services.worker_telemetry import install_worker_runtime
 
@@ -128,30 +179,10 @@ def _db(settings: Settings, _: argparse.Namespace) -> int:
     return 0
 
 
-def _token(settings: Settings, args: argparse.Namespace) -> int:
-    print(create_token(settings, args.user, Role(args.role)))
-    return 0
-
-
-def create_token(settings: Settings, user: str, role: Role) -> str:
-    """Issue a token (migrating the database first if needed)."""
-    from services.db import auth_repo
-    from services.db.engine import make_engine, session_factory
-    from services.db.migrate import upgrade
-
-    upgrade(settings.database_url)
-    engine = make_engine(settings.database_url)
-    with session_factory(engine, write=True)() as session:
-        token = auth_repo.create_token(session, user=user, role=role, now=datetime.now(UTC))
-        session.commit()
-    engine.dispose()
-    return token
-
-
 def _orders(settings: Settings, args: argparse.Namespace) -> int:
     from services.orders_import.cli import run_import
 
-    return run_import(settings, args.file, args.user, args.atomic)
+    return run_import(settings, args.file, args.user, args.atomic, args.report)
 
 
 def _screening_list(settings: Settings, args: argparse.Namespace) -> int:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
+from services.csvout import csv_text
 from services.db import documents_repo, orders_repo
 from services.db.licenses_view import get_license
 from services.db.models import (
@@ -109,7 +108,7 @@ def order_record(session: Session, *, order_id: str) -> dict[str, Any] | None:
     }
 
 
-def _flatten(value: Any, prefix: str, out: list[tuple[str, str]]) -> None:
+def _flatten(value: Any, prefix: str, out: list[tuple[str, object]]) -> None:
     if isinstance(value, dict):
         for key, item in value.items():
             _flatten(item, f"{prefix}.{key}" if prefix else str(key), out)
@@ -117,18 +116,14 @@ def _flatten(value: Any, prefix: str, out: list[tuple[str, str]]) -> None:
         for i, item in enumerate(value):
             _flatten(item, f"{prefix}[{i}]", out)
     else:
-        out.append((prefix, "" if value is None else str(value)))
+        out.append((prefix, value))
 
 
 def record_csv(record: dict[str, Any]) -> str:
     """The record as `field,value` rows: every leaf of the JSON record, by its path."""
-    rows: list[tuple[str, str]] = []
+    rows: list[tuple[str, object]] = [("field", "value")]
     _flatten(record, "", rows)
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(["field", "value"])
-    writer.writerows(rows)
-    return buf.getvalue()
+    return csv_text(rows)
 
 
 def set_legal_hold(

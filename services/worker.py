@@ -19,6 +19,7 @@ from services.orders_start import run_outbox
 from services.recheck import run_recheck
 from services.rules_store import DbRuleSource
 from services.screening.screener import DbScreener
+from services.webhooks.dispatcher import Dispatchers
 from services.worker_telemetry import ActivityTelemetry, meter_of
 from workflows.activities import OrderActivities
 from workflows.order import OrderWorkflow
@@ -90,8 +91,10 @@ async def run_worker(settings: Settings, client: Client, stop: asyncio.Event) ->
                 stop=stop,
             )
         )
+        # Webhook deliveries: a dispatcher per subscription this worker holds the lease of.
+        webhooks = asyncio.create_task(Dispatchers(settings, engine).run(stop))
         async with worker:
             log.info("worker polling task queue %s", settings.task_queue)
             await stop.wait()
-        await asyncio.gather(outbox, recheck)
+        await asyncio.gather(outbox, recheck, webhooks)
     engine.dispose()

@@ -23,6 +23,7 @@ USERS: dict[str, tuple[Role, ...]] = {
     "carol": (Role.COMPLIANCE,),
     "vic": (Role.VIEWER,),
     "dave": (Role.SALES_OPS, Role.COMPLIANCE),
+    "ivy": (Role.INTEGRATION,),
 }
 
 

@@ -12,6 +12,7 @@ from services import web
 from services.api import errors, fastpath, metrics
 from services.api.routers import (
     actions,
+    changes,
     documents,
     filing,
     health,
@@ -21,11 +22,12 @@ from services.api.routers import (
     records,
     screening,
     tasks,
+    tokens,
     watch,
+    webhooks,
 )
-from services.api.state import AppState
 from services.config import Settings, get_settings
-from services.db.engine import make_engine, session_factory
+from services.ops.state import AppState
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -34,19 +36,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
-        state = AppState(
-            settings=settings,
-            engine=engine,
-            read_session=session_factory(engine),
-            write_session=session_factory(engine, write=True),
-        )
+        state = AppState.open(settings)
         app.state.exportflow = state
         # The API serves reads without Temporal and connects when it is back.
         with contextlib.suppress(errors.ServiceUnavailable):
             await state.temporal_client()
         yield
-        engine.dispose()
+        await state.close()
 
     app = FastAPI(
         title="exportflow",
@@ -68,6 +64,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         documents.router,
         filing.router,
         screening.router,
+        tokens.router,
+        changes.router,
+        webhooks.router,
     )
     for router in api_routers:
         app.include_router(router, prefix="/api/v1", responses=errors.API_ERRORS)

@@ -17,6 +17,9 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel
 
+# The webhook tables live in a module of their own; importing this one registers them too.
+import services.db.webhook_models  # noqa: F401
+
 
 def _ts(index: bool = False, nullable: bool = False) -> Any:
     return Field(sa_column=Column(DateTime(timezone=True), index=index, nullable=nullable))
@@ -78,11 +81,17 @@ class OrderEventRow(SQLModel, table=True):
     """One entry of the audit trail: append-only, unique per order and sequence number."""
 
     __tablename__ = "order_events"
-    __table_args__ = (UniqueConstraint("order_id", "seq", name="uq_events_order_seq"),)
+    __table_args__ = (
+        UniqueConstraint("order_id", "seq", name="uq_events_order_seq"),
+        Index("ix_order_events_position", "position", unique=True),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     order_id: str = Field(index=True, max_length=40)
     seq: int
+    # The change feed's order: taken from `FeedCounterRow` under its row lock, so positions
+    # are handed out in commit order (an `id` from a sequence is not; see changes_repo).
+    position: int = Field(sa_column=Column(BigInteger, nullable=False))
     at: datetime = _ts()
     actor: str = Field(max_length=100)
     action: str = Field(max_length=40)
@@ -184,15 +193,30 @@ class UserRow(SQLModel, table=True):
 
 
 class TokenRow(SQLModel, table=True):
-    """An API token, stored only as its SHA-256 hash."""
+    """An API token, stored only as its SHA-256 hash; it expires and can be revoked alone."""
 
     __tablename__ = "api_tokens"
 
     token_hash: str = Field(primary_key=True, max_length=64)
+    token_id: str = Field(unique=True, index=True, max_length=32, description="shown, not secret")
     user_name: str = Field(index=True, foreign_key="users.name", max_length=100)
     role: str = Field(max_length=32)
     created_at: datetime = _ts()
+    expires_at: datetime = _ts()
+    # Written at most once a minute per token (services/ops/auth.py), not on every request.
+    last_used_at: datetime | None = _ts(nullable=True)
     revoked_at: datetime | None = _ts(nullable=True)
+    revoked_by: str | None = Field(default=None, max_length=100)
+
+
+class AuthGenerationRow(SQLModel, table=True):
+    """One row counting changes to tokens and roles (moved by triggers, migration 0004), so
+    every API process drops what it cached about tokens."""
+
+    __tablename__ = "auth_generation"
+
+    id: int = Field(default=1, primary_key=True)
+    generation: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
 
 
 class ScreeningSnapshotRow(SQLModel, table=True):
@@ -272,3 +296,12 @@ class DocumentRow(SQLModel, table=True):
     uploaded_by: str = Field(max_length=100)
     uploaded_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class FeedCounterRow(SQLModel, table=True):
+    """The last change-feed position handed out: one row, locked by each event's writer."""
+
+    __tablename__ = "change_feed"
+
+    id: int = Field(default=1, primary_key=True)
+    last_position: int = Field(sa_column=Column(BigInteger, nullable=False))

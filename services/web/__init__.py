@@ -12,6 +12,7 @@ from services.web import (
     auth_pages,
     booking_pages,
     import_pages,
+    integration_pages,
     license_pages,
     order_pages,
     queue_pages,
@@ -55,5 +56,6 @@ def install(app: FastAPI) -> None:
         queue_pages,
         license_pages,
         import_pages,
+        integration_pages,
     ):
         app.include_router(module.router)

@@ -17,7 +17,7 @@ from starlette.datastructures import FormData
 
 from schemas.actions import BODY_FOR_ACTION, Action
 from schemas.orders import BookOrderRequest
-from services.api.errors import field_name
+from services.ops.errors import field_name
 
 LABELS = {
     "approved_value": "Approved value (USD)",

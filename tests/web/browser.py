@@ -145,6 +145,7 @@ def running_stack(temporal_address: str, workdir: Path) -> Iterator[Stack]:
         temporal_address=temporal_address,
         task_queue=f"web-{uuid.uuid4().hex[:8]}",
         worker_metrics_port="0",  # no fixed port: other runs on this machine may hold it
+        webhooks_allow_private="true",  # the tests' webhook receiver is on 127.0.0.1
     )
     run(["db", "upgrade"], env)
     demo = resources.files("services").joinpath("screening/data/demo-csl.csv")

@@ -45,7 +45,7 @@ async def test_sign_in_keeps_the_token_in_strict_httponly_cookies_and_sign_out_c
         await b.get("/signin")
         bad = await b.post("/signin", {"token": "ef_nope"})
         assert bad.status_code == 401
-        assert "unknown or has been revoked" in bad.text
+        assert "unknown, has expired or has been revoked" in bad.text
         ok = await b.post("/signin", {"token": console.tokens["alice"], "next": "//evil.test"})
         assert ok.status_code == 303
         assert ok.headers["location"] == "/orders"

@@ -2,47 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException
-from sqlmodel import Session
+from fastapi import APIRouter
 
 from schemas.filing import ExportFiling
-from schemas.orders import BookOrderRequest, OrderStatus
-from services.api.deps import AnyRole, SessionDep
-from services.db import license_draws, orders_repo
-from workflows.catalog import load_catalog
-from workflows.rules.export_filing import filing_lines, filing_parties
+from services.api.deps import AnyRole, StateDep
+from services.ops import filing as ops
 
 router = APIRouter(tags=["orders"])
 
 
-def export_filing(session: Session, order_id: str) -> ExportFiling | None:
-    """The filing as the order stands: its parties, and per line its code and license."""
-    row = orders_repo.get_order(session, order_id)
-    if row is None:
-        return None
-    booking = BookOrderRequest.model_validate(row.booking)
-    status = OrderStatus.model_validate(row.status)
-    drawn = license_draws.drawn_lines(session, order_id=order_id)
-    eccns = {sku: p.eccn for sku, p in load_catalog().products.items()}
-    lines, missing = filing_lines(booking, status.determination, drawn, eccns)
-    return ExportFiling(
-        order_id=row.id,
-        state=row.state,
-        ship_from=booking.ship_from,
-        destination=booking.consignee().country,
-        itn=status.shipment.itn if status.shipment else None,
-        parties=filing_parties(booking),
-        lines=lines,
-        complete=not missing,
-        missing=missing,
-    )
-
-
 @router.get("/orders/{order_id}/export-filing", response_model=ExportFiling)
-async def get_export_filing(order_id: str, _: AnyRole, session: SessionDep) -> ExportFiling:
+async def get_export_filing(order_id: str, _: AnyRole, state: StateDep) -> ExportFiling:
     """Per shipment line: ECCN, license code (C30/C33/C67), license number, NLR or NAC,
     quantity and value; and every party with its country."""
-    filing = export_filing(session, order_id)
-    if filing is None:
-        raise HTTPException(404, f"no order {order_id}")
-    return filing
+    return await ops.filing(state, order_id)
