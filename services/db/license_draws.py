@@ -36,7 +36,15 @@ from workflows.rules.license_match import line_for, party_mismatches
 
 
 def _new_license(session: Session, req: AllocateRequest, now: datetime) -> LicenseRow:
-    """A license recorded from the decision's own terms: the order's parties, a line per item."""
+    """A license recorded from the decision's own terms: the order's parties, a line per item.
+
+    Another decision may have recorded it since our lock found nothing (READ COMMITTED): then
+    this draws on that one. One inserted but not yet committed fails our insert with an
+    IntegrityError instead, and the activity's retry finds it recorded.
+    """
+    known = lock_license(session, req.license_number)
+    if known is not None:
+        return known
     untermed = [d.sku for d in req.lines if d.approved_quantity is None or not d.approved_value]
     if not req.lines or untermed or req.expires_on is None:
         which = f" (none for {', '.join(untermed)})" if untermed else ""

@@ -118,9 +118,10 @@ def add_license(
     lic: LicenseRow,
     lines: list[NewLine],
 ) -> LicenseRow:
-    """Insert a license and its lines (numbered from 1); a known number is a conflict."""
-    if session.get(LicenseRow, lic.number) is not None:
-        raise LicenseConflict(f"license {lic.number} is already recorded")
+    """Insert a license and its lines (numbered from 1).
+
+    A number inserted meanwhile by another transaction fails here with an IntegrityError.
+    """
     session.add(lic)
     session.flush()
     for no, line in enumerate(lines, start=1):
@@ -141,7 +142,9 @@ def add_license(
 def create_license(
     session: Session, body: LicenseCreate, *, actor: str, now: datetime
 ) -> LicenseRow:
-    """Record a license with its parties, lines and conditions."""
+    """Record a license with its parties, lines and conditions; a known number is a conflict."""
+    if session.get(LicenseRow, body.license_number) is not None:
+        raise LicenseConflict(f"license {body.license_number} is already recorded")
     lic = LicenseRow(
         number=body.license_number,
         application_control_number=body.application_control_number,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -114,6 +115,22 @@ def _ledger_entry(e: LicenseLedgerRow, numbers: dict[int, int]) -> LedgerEntry:
     )
 
 
+def _totals(rows: list[LicenseLineRow], total: Usage) -> dict[str, Any]:
+    """Approved (summed over the lines), drawn, shipped and left for the whole license."""
+    approved_q = sum(r.approved_quantity for r in rows)
+    approved_c = sum(r.approved_value_cents for r in rows)
+    return {
+        "approved_quantity": approved_q,
+        "approved_value": from_cents(approved_c),
+        "allocated_quantity": total.reserved_quantity,
+        "allocated_value": from_cents(total.reserved_cents),
+        "shipped_quantity": total.shipped_quantity,
+        "shipped_value": from_cents(total.shipped_cents),
+        "remaining_quantity": approved_q - total.reserved_quantity,
+        "remaining_value": from_cents(approved_c - total.reserved_cents),
+    }
+
+
 def get_license(session: Session, *, number: str) -> LicenseView | None:
     """A license, its parties and lines, what is drawn, shipped and left, orders, obligations."""
     lic = session.get(LicenseRow, number)
@@ -132,12 +149,8 @@ def get_license(session: Session, *, number: str) -> LicenseView | None:
         .order_by(col(ObligationRow.id))
     ).all()
     rows, used = lines_of(session, number), line_usage(session, number)
-    lines = [_line_view(r, used.get(r.id or 0, Usage())) for r in rows]
     numbers = {r.id or 0: r.line_no for r in rows}
     parties = parties_of(lic)
-    approved_q = sum(r.approved_quantity for r in rows)
-    approved_c = sum(r.approved_value_cents for r in rows)
-    total = usage(session, number)
     return LicenseView(
         number=lic.number,
         application_control_number=lic.application_control_number,
@@ -148,15 +161,8 @@ def get_license(session: Session, *, number: str) -> LicenseView | None:
         consignee=parties.ultimate_consignee.name if parties.ultimate_consignee else "",
         destination=lic.destination,
         skus=sorted({s for r in rows for s in ([r.sku] if r.sku else r.pooled_skus)}),
-        lines=lines,
-        approved_quantity=approved_q,
-        approved_value=from_cents(approved_c),
-        allocated_quantity=total.reserved_quantity,
-        allocated_value=from_cents(total.reserved_cents),
-        shipped_quantity=total.shipped_quantity,
-        shipped_value=from_cents(total.shipped_cents),
-        remaining_quantity=approved_q - total.reserved_quantity,
-        remaining_value=from_cents(approved_c - total.reserved_cents),
+        lines=[_line_view(r, used.get(r.id or 0, Usage())) for r in rows],
+        **_totals(rows, usage(session, number)),
         valid_from=lic.valid_from,
         expires_on=lic.expires_on,
         recorded_by=lic.recorded_by,

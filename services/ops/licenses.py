@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from schemas.licenses import LicenseCreate, LicensePage, LicenseView, ObligationView
@@ -36,6 +37,8 @@ async def create_license(state: AppState, body: LicenseCreate, *, actor: str) ->
         await state.write(write)
     except LicenseConflict as exc:
         raise conflict(str(exc)) from exc
+    except IntegrityError as exc:  # recorded at the same moment by another request
+        raise conflict(f"license {body.license_number} is already recorded") from exc
     return await license_view(state, body.license_number)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -11,11 +10,9 @@ from pydantic import ValidationError
 
 from schemas.actions import LicenseBody
 from schemas.licenses import LicenseCreate, LicenseParties
-from schemas.orders import BookOrderRequest, Determination, Party
+from schemas.orders import Party
 from schemas.workflow_io import DrawLine
-from workflows.catalog import load_catalog
-from workflows.rules.determination import determine, facts_of
-from workflows.rules.export_filing import filing_lines, filing_parties
+from tests.rules.license_cases import MIXED, USER, booking_of, determined
 from workflows.rules.license_input import (
     check_line_terms,
     draw_lines,
@@ -24,28 +21,6 @@ from workflows.rules.license_input import (
 )
 from workflows.rules.license_match import LicenseLine, line_for, party_mismatches
 from workflows.rules.transitions import Refusal, RefusalKind
-
-TODAY = date(2026, 11, 30)
-CLOUD = Party(name="Example Cloud Computing Co., Ltd.", country="CN")
-USER = Party(name="Example Inference Services Ltd.", country="CN")
-
-
-def _booking(*lines: tuple[str, int, str], **over: Any) -> BookOrderRequest:
-    body: dict[str, Any] = {
-        "purchaser": CLOUD.model_dump(),
-        "end_user": USER.model_dump(),
-        "end_use": "inference",
-        "lines": [{"sku": s, "quantity": q, "unit_price": p} for s, q, p in lines],
-        "requested_ship_date": "2027-01-15",
-    }
-    return BookOrderRequest.model_validate(body | over)
-
-
-MIXED = _booking(("H20", 10, "12000.00"), ("RTX-PRO-6000D", 4, "8000.00"), ("H20", 2, "12000.00"))
-
-
-def _det(booking: BookOrderRequest) -> Determination:
-    return determine(facts_of(booking), load_catalog(), None, TODAY)
 
 
 def _license(**over: Any) -> dict[str, Any]:
@@ -137,7 +112,7 @@ def test_a_license_names_one_ultimate_consignee_in_its_destination(
 
 
 def test_a_mixed_order_draws_only_its_licensed_item_with_its_lines_of_one_sku_together() -> None:
-    det = _det(MIXED)
+    det = determined(MIXED)
     assert licensed_skus(MIXED, det) == ["H20"]
     body = LicenseBody(
         decision="approved",
@@ -156,14 +131,14 @@ def test_a_mixed_order_draws_only_its_licensed_item_with_its_lines_of_one_sku_to
 
 
 def test_a_determination_from_before_lines_draws_every_item_as_it_did() -> None:
-    old = _det(MIXED).model_copy(update={"lines": [], "license_required": True})
+    old = determined(MIXED).model_copy(update={"lines": [], "license_required": True})
     assert licensed_skus(MIXED, old) == ["H20", "RTX-PRO-6000D"]
     assert licensed_skus(MIXED, None) == []
 
 
 def test_one_pooled_quantity_for_several_licensed_lines_is_refused_naming_lines() -> None:
-    h100 = _booking(("H20", 1, "1.00"), ("H100-SXM", 1, "1.00"))
-    licensed = licensed_skus(h100, _det(h100))
+    h100 = booking_of(("H20", 1, "1.00"), ("H100-SXM", 1, "1.00"))
+    licensed = licensed_skus(h100, determined(h100))
     assert licensed == ["H20", "H100-SXM"]
     pooled = LicenseBody(
         decision="approved",
@@ -184,7 +159,7 @@ def test_one_pooled_quantity_for_several_licensed_lines_is_refused_naming_lines(
         }
     )
     check_line_terms(per_line, licensed)
-    assert [(d.sku, d.approved_quantity) for d in draw_lines(h100, _det(h100), per_line)] == [
+    assert [(d.sku, d.approved_quantity) for d in draw_lines(h100, determined(h100), per_line)] == [
         ("H20", 1),
         ("H100-SXM", 1),
     ]
@@ -211,7 +186,7 @@ def test_line_terms_name_exactly_the_licensed_lines(
         }
     )
     with pytest.raises(Refusal) as refused:
-        check_line_terms(body, licensed_skus(MIXED, _det(MIXED)))
+        check_line_terms(body, licensed_skus(MIXED, determined(MIXED)))
     assert refused.value.kind is RefusalKind.INVALID
     assert words in refused.value.message
 
@@ -230,7 +205,7 @@ LICENSED = LicenseParties(
         (order_parties(MIXED), "CN", []),  # suffix and case do not count
         (
             order_parties(
-                _booking(
+                booking_of(
                     ("H20", 1, "1.00"), end_user={"name": "Other AI Co., Ltd.", "country": "CN"}
                 )
             ),
@@ -244,7 +219,7 @@ LICENSED = LicenseParties(
         ),
         (
             order_parties(
-                _booking(
+                booking_of(
                     ("H20", 1, "1.00"),
                     ultimate_consignee=USER.model_dump(),
                     end_user={"name": "Other AI Co., Ltd.", "country": "CN"},
@@ -258,7 +233,7 @@ LICENSED = LicenseParties(
         ),
         (
             order_parties(
-                _booking(
+                booking_of(
                     ("H20", 1, "1.00"),
                     intermediate_consignees=[{"name": "Forwarder SG Pte Ltd", "country": "SG"}],
                 )
@@ -268,7 +243,7 @@ LICENSED = LicenseParties(
         ),
         (
             order_parties(
-                _booking(("H20", 1, "1.00"), end_user=USER.model_dump() | {"country": "HK"})
+                booking_of(("H20", 1, "1.00"), end_user=USER.model_dump() | {"country": "HK"})
             ),
             "HK",
             [
@@ -327,46 +302,3 @@ def test_each_item_draws_on_its_own_line(sku: str, eccn: str | None, expected: i
     else:
         assert isinstance(found, str)
         assert found.startswith(expected)
-
-
-# --- export filing ----------------------------------------------------------------------
-
-
-def test_filing_lines_carry_c30_with_the_license_for_h20_and_c33_nlr_for_rtx_pro() -> None:
-    lines, missing = filing_lines(MIXED, _det(MIXED), {"H20": ("D1", 1)}, {})
-    assert missing == []
-    assert [(x.line, x.sku, x.eccn, x.license_code, x.license, x.license_line) for x in lines] == [
-        (1, "H20", "3A991", "C30", "D1", 1),
-        (2, "RTX-PRO-6000D", "3A991", "C33", "NLR", None),
-        (3, "H20", "3A991", "C30", "D1", 1),
-    ]
-    assert [(x.quantity, x.value) for x in lines] == [
-        (10, Decimal("120000.00")),
-        (4, Decimal("32000.00")),
-        (2, Decimal("24000.00")),
-    ]
-
-
-def test_filing_names_licensed_lines_without_a_draw_and_undecided_lines() -> None:
-    lines, missing = filing_lines(MIXED, _det(MIXED), {}, {})
-    assert missing == [
-        "line 1 (H20): needs a license and has no license draw",
-        "line 3 (H20): needs a license and has no license draw",
-    ]
-    assert lines[0].license is None
-    _, undecided = filing_lines(MIXED, None, {}, {"H20": "3A991"})
-    assert undecided[0] == "line 1 (H20): not determined yet; compliance decides"
-
-
-def test_filing_lists_every_party_with_its_country() -> None:
-    booking = _booking(
-        ("H20", 1, "1.00"),
-        ultimate_consignee={"name": "Harbour Pte Ltd", "country": "SG"},
-        intermediate_consignees=[{"name": "Forwarder HK Ltd", "country": "HK"}],
-    )
-    assert [(p.role, p.name, p.country) for p in filing_parties(booking)] == [
-        ("purchaser", CLOUD.name, "CN"),
-        ("ultimate_consignee", "Harbour Pte Ltd", "SG"),
-        ("end_user", USER.name, "CN"),
-        ("intermediate_consignee", "Forwarder HK Ltd", "HK"),
-    ]

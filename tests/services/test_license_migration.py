@@ -15,7 +15,7 @@ from sqlalchemy.pool import NullPool
 
 from schemas.orders import BookOrderRequest
 from schemas.workflow_io import AllocateRequest, DrawLine, ReleaseRequest
-from services.db import license_draws, license_holdings, licenses_view, migrate, orders_repo
+from services.db import license_draws, license_holdings, licenses_view, migrate
 from services.db.engine import make_engine, session_factory
 from tests import pg
 from workflows.activities import LicenseConflict
@@ -50,20 +50,26 @@ def _booking(**over: Any) -> BookOrderRequest:
 
 
 def _seed(url: str) -> None:
-    engine = make_engine(url)
-    with session_factory(engine, write=True)() as session:
-        for oid, booking in (("ORD-1", _booking()), ("ORD-2", _booking()), ("ORD-3", _booking())):
-            orders_repo.insert_order(
-                session,
-                order_id=oid,
-                booking=booking,
-                created_by="alice",
-                idempotency_key=None,
-                request_hash="h",
-                now=NOW,
+    raw = create_engine(url, poolclass=NullPool)
+    # Orders as revision 0003 knows them (the repository writes later tables too).
+    with raw.begin() as conn:
+        for oid in ("ORD-1", "ORD-2", "ORD-3"):
+            conn.execute(
+                text(
+                    "INSERT INTO orders (id, request_hash, created_by, created_at, updated_at, "
+                    "state, state_entered_at, seq, destination, purchaser_name, end_user_name, "
+                    "total_value_cents, total_quantity, booking, status, workflow_started) "
+                    "VALUES (:id, 'h', 'alice', :at, :at, 'READY_TO_SHIP', :at, 0, 'CN', 'P', "
+                    ":user, 5000000, 5, :booking, '{}', :started)"
+                ),
+                {
+                    "id": oid,
+                    "at": NOW,
+                    "user": USER,
+                    "started": True,
+                    "booking": _booking().model_dump_json(),
+                },
             )
-        session.commit()
-    engine.dispose()
     licenses = [  # number, licensee, consignee, destination, skus, quantity, cents
         ("SINGLE", "Exporter Inc.", USER, "CN", '["H20"]', 30, 30_000_000),
         ("POOLED", "Exporter Inc.", USER, "CN", '["H20", "RTX-PRO-6000D"]', 20, 20_000_000),
@@ -76,7 +82,6 @@ def _seed(url: str) -> None:
         ("ORD-2:reserve:3", "POOLED", "ORD-2", "reserve", 5, 5_000_000),
         ("ORD-3:reserve:3", "TERMS", "ORD-3", "reserve", 5, 5_000_000),
     ]
-    raw = create_engine(url, poolclass=NullPool)
     with raw.begin() as conn:
         for number, licensee, consignee, dest, skus, quantity, cents in licenses:
             conn.execute(
