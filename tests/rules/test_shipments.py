@@ -10,7 +10,8 @@ import pytest
 
 from schemas.actions import Action
 from schemas.common import Actor, Role
-from schemas.orders import BookOrderRequest, OrderState, Shipment, ShipmentLine
+from schemas.orders import BookOrderRequest, OrderState
+from schemas.shipments import Shipment, ShipmentLine
 from schemas.workflow_io import DrawLine
 from tests.harness import booking
 from workflows.rules import shipments as shipping
