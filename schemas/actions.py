@@ -10,7 +10,8 @@ from pydantic import BaseModel, Field
 
 from schemas.applications import ApplicationStatusBody, SubmitApplicationBody
 from schemas.common import Actor, Money, Strict
-from schemas.orders import HitDecision, OrderLine, Party, ShipmentLine
+from schemas.orders import HitDecision, OrderLine, Party
+from schemas.shipments import ShipmentLine
 
 
 class Action(StrEnum):

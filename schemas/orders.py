@@ -12,6 +12,7 @@ from schemas.applications import Application
 from schemas.catalog import LicensePolicy
 from schemas.common import CountryCode, Money, Role, Strict
 from schemas.documents import EvidenceRequirement
+from schemas.shipments import Shipment, SplitRef
 
 
 class OrderState(StrEnum):
@@ -258,33 +259,6 @@ class LicenseAllocation(BaseModel):
     def covers(self, skus: list[str]) -> bool:
         """True when every SKU given is drawn (an allocation from before lines covers all)."""
         return not self.lines or set(skus) <= {line.sku for line in self.lines}
-
-
-class ShipmentLine(Strict):
-    """What of one SKU leaves in a shipment."""
-
-    sku: str = Field(min_length=1, max_length=64)
-    quantity: int = Field(gt=0, le=1_000_000)
-
-
-class Shipment(BaseModel):
-    """How (part of) the order left: one export filing, one carrier, one tracking number."""
-
-    carrier: str
-    tracking_number: str
-    itn: str
-    shipped_at: datetime
-    shipped_by: str
-    delivered_at: datetime | None = None
-    # Empty in shipments from before partial shipments: the whole order left at once.
-    lines: list[ShipmentLine] = []
-
-
-class SplitRef(BaseModel):
-    """Where a split order came from: the order BIS approved only part of."""
-
-    order_id: str
-    seq: int = Field(description="the original's event that split it")
 
 
 class OrderLineView(BaseModel):

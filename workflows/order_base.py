@@ -34,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
         TransitionRecord,
     )
     from workflows.activities import OrderActivities
+    from workflows.rules import shipments as shipping
     from workflows.rules import transitions as rules
     from workflows.rules.deadlines import due_at, license_deadline
     from workflows.rules.license_input import (
@@ -143,6 +144,8 @@ class OrderMachine:
         if cmd.decision is not LicenseDecision.APPROVED:
             return
         licensed = licensed_skus(self._booking, self._status.determination)
+        left = shipping.left(self._booking, self._status.all_shipments())
+        licensed = [sku for sku in licensed if left[sku] > 0]  # all shipped: nothing to draw
         try:
             check_line_terms(cmd, licensed)
         except rules.Refusal as refusal:

@@ -11,7 +11,8 @@ from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from schemas.actions import Action, LicenseCommand, LicenseDecision
-    from schemas.orders import BookOrderRequest, OrderState, OrderStatus, ShipmentLine, SplitRef
+    from schemas.orders import BookOrderRequest, OrderState, OrderStatus
+    from schemas.shipments import ShipmentLine, SplitRef
     from schemas.workflow_io import (
         AllocateRequest,
         OrderInput,

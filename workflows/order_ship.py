@@ -15,7 +15,8 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from schemas.actions import Action, DeliverCommand, ShipCommand
-    from schemas.orders import OrderState, OrderStatus, Shipment, ShipmentLine
+    from schemas.orders import OrderState, OrderStatus
+    from schemas.shipments import Shipment, ShipmentLine
     from schemas.workflow_io import CommitRequest, DrawLine
     from workflows.activities import OrderActivities
     from workflows.order_base import SYSTEM, persist, refused

@@ -151,6 +151,8 @@ def action_body(action: Action, form: FormData) -> dict[str, Any]:
     lines = _lines_of(form) if action is Action.RECORD_LICENSE else []
     if action is Action.SHIP:
         lines = _ship_lines_of(form)
+        if not lines and any(_SHIP_FIELD.match(k) for k in form):
+            body["lines"] = []  # every quantity left at 0: refused (422), never "ship all"
     if lines:
         body["lines"] = lines
     return body

@@ -140,6 +140,8 @@ def _panels(order: dict[str, Any], user: WebUser) -> list[dict[str, Any]]:
             "danger": a in forms.DANGER,
             "inputs": forms.inputs_for(a, licensed, left),
         }
+        if a is Action.DELIVER:  # every shipment on its way; one: its own button
+            panel["inputs"] = []
         if a is Action.AMEND:  # its own page: a form, then the diff to confirm
             panel["link"] = f"/orders/{order['id']}/amend"
             panel["hint"] = "change lines, parties, date or end use; you see the diff first"

@@ -96,6 +96,8 @@ async def test_partial_shipment_from_the_order_page_and_delivery_of_one(
             "lines[0].sku": "H20",
             "lines[0].quantity": "4",
         }
+        none = await alice.post(f"/orders/{oid}/actions/ship", ship | {"lines[0].quantity": "0"})
+        assert none.status_code == 422  # nothing asked is not "ship everything"
         r = await alice.post(f"/orders/{oid}/actions/ship", ship)
         assert r.status_code == 303, text_of(r.text)
         page = await alice.get(f"/orders/{oid}")

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from schemas.filing import FilingLine, FilingParty, ShipmentFiling
-from schemas.orders import BookOrderRequest, Determination, LineDetermination, Party, Shipment
+from schemas.orders import BookOrderRequest, Determination, LineDetermination, Party
+from schemas.shipments import Shipment
 from workflows.rules.shipments import shipment_lines, shipment_values
 
 _NOT_LICENSED = {"C33": "NLR", "C67": "NAC"}

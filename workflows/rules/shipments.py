@@ -11,7 +11,8 @@ from collections import Counter
 from collections.abc import Sequence
 from decimal import Decimal
 
-from schemas.orders import BookOrderRequest, OrderLine, Shipment, ShipmentLine
+from schemas.orders import BookOrderRequest, OrderLine
+from schemas.shipments import Shipment, ShipmentLine
 from workflows.rules.transitions import Refusal, RefusalKind
 
 

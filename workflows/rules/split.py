@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from schemas.orders import BookOrderRequest, Determination, OrderLine, Shipment
+from schemas.orders import BookOrderRequest, Determination, OrderLine
+from schemas.shipments import Shipment
 from schemas.workflow_io import DrawLine
 from workflows.rules.shipments import shipped_per_line
 
