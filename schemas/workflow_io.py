@@ -38,6 +38,12 @@ class OrderPolicy(BaseModel):
 WORKFLOW_REVISION = 3
 
 
+class SplitStart(BaseModel):
+    """Where an order split from another starts: screened, determined and approved already."""
+
+    status: OrderStatus
+
+
 class OrderInput(BaseModel):
     """Start input of the order workflow."""
 
@@ -48,6 +54,22 @@ class OrderInput(BaseModel):
     policy: OrderPolicy = OrderPolicy()
     # Absent from inputs written before revisions existed: those orders run as revision 1.
     revision: int = 1
+    # The remainder of a partially approved order: it skips screening and determination.
+    split: SplitStart | None = None
+
+
+class SplitRequest(BaseModel):
+    """Book the remainder of a partially approved order (idempotent by its order id)."""
+
+    order_id: str
+    split_from: str
+    parent_seq: int
+    booking: BookOrderRequest
+    created_by: str
+    status: OrderStatus
+    actor: str
+    reason: str | None = None
+    at: datetime
 
 
 class RecheckRequest(BaseModel):
@@ -132,12 +154,14 @@ class ReleaseRequest(BaseModel):
 
 
 class CommitRequest(BaseModel):
-    """Turn the order's reservation into a shipment under an export filing."""
+    """Record a shipment against the order's reservations under its export filing."""
 
     entry_key: str
     order_id: str
     itn: str
     actor: str
+    # What this shipment takes per item (quantity and value); None: all that is reserved.
+    lines: list[DrawLine] | None = None
 
 
 class ShipCheckRequest(BaseModel):

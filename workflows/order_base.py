@@ -90,6 +90,8 @@ class OrderMachine:
         total = order_draw(inp.booking)[1]
         needed = rules.approvals_needed(total, inp.policy.four_eyes_threshold)
         self._status = OrderStatus(state=S.BOOKED, approvals_needed=needed)
+        if inp.split is not None:  # booked (at seq 0) by the original's workflow
+            self._status = inp.split.status.model_copy(deep=True)
         self._seq = 0
         self._changes = 0
         self._lock = asyncio.Lock()
@@ -109,12 +111,16 @@ class OrderMachine:
 
     def _facts(self) -> rules.OrderFacts:
         license = self._status.license
+        shipments = self._status.all_shipments()
         return rules.OrderFacts(
             state=self._status.state,
             held_from=self._status.held_from,
             booked_by=self._input.booked_by,
             license_expires_on=license.expires_on if license else None,
             approved_by=frozenset(a.by for a in self._status.approvals),
+            shipments=len(shipments),
+            undelivered=sum(1 for s in shipments if s.delivered_at is None),
+            license_hold=self._status.license_hold,
         )
 
     def _check(self, action: Action, cmd: Command) -> None:

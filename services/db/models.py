@@ -124,6 +124,44 @@ class LicenseRow(SQLModel, table=True):
     expires_on: date
     recorded_by: str = Field(max_length=100)
     recorded_at: datetime = _ts()
+    # active, suspended or revoked (schemas.license_actions.LicenseStatus): only an active
+    # license is drawn on or shipped under.
+    status: str = Field(default="active", max_length=12)
+    status_reason: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class LicenseActionRow(SQLModel, table=True):
+    """A suspension, reinstatement or revocation, and how far its fan-out to the orders got."""
+
+    __tablename__ = "license_actions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    license_number: str = Field(index=True, foreign_key="licenses.number", max_length=40)
+    kind: str = Field(max_length=12)
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    actor: str = Field(max_length=100)
+    requested_at: datetime = _ts()
+    total: int | None = None
+    done: int = 0
+    finished_at: datetime | None = _ts(nullable=True)
+    workflow_started: bool = False
+
+
+class LicenseActionResultRow(SQLModel, table=True):
+    """What a license action did to one order: one line per order, written once."""
+
+    __tablename__ = "license_action_results"
+    __table_args__ = (
+        UniqueConstraint("action_id", "order_id", name="uq_license_action_results_order"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    action_id: int = Field(index=True, foreign_key="license_actions.id")
+    order_id: str = Field(max_length=40)
+    outcome: str = Field(max_length=40)
+    state: str = Field(max_length=32)
+    detail: str = Field(default="", sa_column=Column(Text, nullable=False))
+    at: datetime = _ts()
 
 
 class LicenseLineRow(SQLModel, table=True):

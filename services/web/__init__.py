@@ -9,8 +9,10 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from services.web import (
+    amend_pages,
     auth_pages,
     booking_pages,
+    document_pages,
     import_pages,
     integration_pages,
     license_pages,
@@ -53,6 +55,8 @@ def install(app: FastAPI) -> None:
     for module in (
         auth_pages,
         booking_pages,
+        amend_pages,
+        document_pages,
         order_pages,
         queue_pages,
         license_pages,
