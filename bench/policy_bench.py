@@ -1,6 +1,6 @@
 """Policy changes at 10,000 open orders: the impact preview, and the activation fan-out.
 
-    python -m bench.policy_bench --database sqlite|postgres [--orders 10000] [--phase both]
+    python -m bench.policy_bench --database sqlite|postgresql [--orders 10000] [--phase both]
 
 `preview`: 10,000 open orders written into the read model (bench/policy_seed.py), a staged rule
 set (the H20 letter tightened to presumption of denial, RTX PRO 6000D needing a license, a
@@ -19,8 +19,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import random
 import tempfile
 import time
 from collections.abc import Iterator
@@ -30,10 +28,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.pool import NullPool
 
+from bench._db import add_argument, database
 from bench._stack import OUT, Proc, exportflow, exportflow_env, free_port, loadavg, tool, wait_http
 from bench.policy_fanout import fan_out_phase
 from bench.policy_seed import seed_open_orders
@@ -44,10 +40,6 @@ from services.policy import store
 from services.policy.impact import preview
 from services.rules_store import DbRuleSource
 from workflows.catalog import load_catalog
-
-PG_BASE = os.environ.get(
-    "EXPORTFLOW_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 
 
 def notice(version: str) -> dict[str, Any]:
@@ -72,25 +64,11 @@ def notice(version: str) -> dict[str, Any]:
 
 
 @contextmanager
-def database(kind: str, folder: Path) -> Iterator[str]:
-    """A migrated, empty database: a SQLite file, or a PostgreSQL database dropped after."""
-    if kind == "sqlite":
-        url = f"sqlite:///{folder / 'exportflow.db'}"
+def migrated(kind: str, folder: Path) -> Iterator[str]:
+    """An empty, migrated database of `kind` (bench/_db.py), removed afterwards."""
+    with database(kind, folder) as url:
         upgrade(url)
         yield url
-        return
-    name = f"exportflow_bench_{random.getrandbits(40):010x}"
-    admin = create_engine(PG_BASE, poolclass=NullPool, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(PG_BASE).set(database=name).render_as_string(hide_password=False)
-    try:
-        upgrade(url)
-        yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _stage(url: str, version: str) -> None:
@@ -148,7 +126,7 @@ def over_http(base: str, token: str, version: str, runs: int) -> list[dict[str, 
 
 def preview_phase(kind: str, orders: int, work: Path) -> dict[str, Any]:
     """Seed, stage, preview in-process and through the API."""
-    with database(kind, work) as url:
+    with migrated(kind, work) as url:
         began = time.perf_counter()
         seed_open_orders(session_factory(make_engine(url), write=True), orders)
         seeded = round(time.perf_counter() - began, 1)
@@ -178,7 +156,7 @@ def preview_phase(kind: str, orders: int, work: Path) -> dict[str, Any]:
 def main() -> None:
     """Run the phases asked for; print and write bench/out/policy-<database>.json."""
     p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
+    add_argument(p)
     p.add_argument("--orders", type=int, default=10_000)
     p.add_argument("--phase", choices=["preview", "fanout", "both"], default="both")
     args = p.parse_args()
@@ -194,7 +172,7 @@ def main() -> None:
             print(json.dumps(result["preview"], indent=1), flush=True)
         if args.phase in ("fanout", "both"):
             (Path(tmp) / "f").mkdir()
-            with database(args.database, Path(tmp) / "f") as url:
+            with migrated(args.database, Path(tmp) / "f") as url:
                 result["fanout"] = asyncio.run(
                     fan_out_phase(url, args.orders, Path(tmp) / "f", notice("bench-fanout"))
                 )

@@ -18,7 +18,7 @@ from bench._db import BACKENDS
 from bench._stack import OUT, REPO
 
 RESULTS = REPO / "bench" / "results"
-NAMES = ("throughput", "lookups", "screening", "scale")
+NAMES = ("throughput", "lookups", "screening", "scale", "policy")
 Cell = Callable[[dict[str, Any]], str]
 
 
@@ -126,6 +126,52 @@ def _screening(runs: dict[str, Any]) -> list[str]:
     return [_row("4. Screen one party vs the full SDN list", runs, cell)]
 
 
+def _median(values: list[float]) -> float:
+    return sorted(values)[len(values) // 2]
+
+
+def _policy(runs: dict[str, Any]) -> list[str]:
+    def preview(r: dict[str, Any]) -> str:
+        if "preview" not in r:
+            return "not run"
+        local = r["preview"]["in_process"]
+        wall, cpu = _median([x["wall_s"] for x in local]), _median([x["cpu_s"] for x in local])
+        n, changed = local[0]["open_orders"], local[0]["changed"]
+        return (
+            f"**{wall} s** wall, {cpu} s CPU ({n:,} orders, {changed:,} change; {_met(wall < 10)})"
+        )
+
+    def over_api(r: dict[str, Any]) -> str:
+        if "preview" not in r:
+            return "not run"
+        runs_ = r["preview"]["api"]
+        wall = _median([x["wall_s"] for x in runs_])
+        return f"{wall} s ({runs_[0]['bytes'] / 1e6:.1f} MB of JSON)"
+
+    def fan(r: dict[str, Any]) -> str:
+        if "fanout" not in r:
+            return "not run"
+        f = r["fanout"]
+        return (
+            f"judged in **{f['fan_out_s']} s**, {f['orders_changed']:,} of {f['orders']:,} "
+            f"changed and recorded in **{f['all_changes_recorded_s']} s**"
+        )
+
+    def lookups(key: str) -> Cell:
+        def cell(r: dict[str, Any]) -> str:
+            return _latency(r["fanout"][key]) if "fanout" in r else "not run"
+
+        return cell
+
+    return [
+        _row("6. Impact preview of a rule set, in-process", runs, preview, "< 10 s"),
+        _row("same, `GET /rulesets/{v}/impact`", runs, over_api),
+        _row("7. Activation fan-out", runs, fan),
+        _row("status lookups (8 at a time) before it", runs, lookups("lookups_before")),
+        _row("status lookups during it", runs, lookups("lookups_during_fan_out")),
+    ]
+
+
 def _scale(db: str, sc: dict[str, Any]) -> list[str]:
     lines = [
         f"### {db} (worker cache {sc.get('worker_max_cached_workflows', '?')} workflows)",
@@ -171,6 +217,7 @@ def main() -> None:
         ("throughput", _throughput),
         ("lookups", _lookups),
         ("screening", _screening),
+        ("policy", _policy),
     ):
         if name in data:
             lines += section(data[name])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -23,6 +24,10 @@ class RuleSetStatus(StrEnum):
     EXPIRED = "expired"
 
 
+# It names the rule set's workflow and appears in URLs: plain characters only.
+_VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}")
+
+
 class StageRuleSet(Strict):
     """Body of `POST /rulesets`: the rule-set file (`{"ruleset": …}`) and when it applies."""
 
@@ -42,8 +47,11 @@ class StageRuleSet(Strict):
         start = self.effective_on or self.ruleset.effective_from
         if self.expires_on is not None and self.expires_on <= start:
             raise ValueError(f"expires_on: must be after the effective date {start}")
-        if len(self.ruleset.version) > 40:
-            raise ValueError("ruleset.version: at most 40 characters")
+        if not _VERSION.fullmatch(self.ruleset.version):
+            raise ValueError(
+                "ruleset.version: 1-40 letters, digits, '.', '_' or '-', starting with a letter "
+                "or digit"
+            )
         return self
 
 

@@ -239,3 +239,15 @@ async def test_orders_a_fan_out_missed_are_judged_by_the_sweep(
     assert await redetermine_stragglers(temporal_client, read, write) == 0  # both accounted for
     engine.dispose()
     assert (await events_of(api, h20))[-1]["action"] == "screened"
+
+
+async def test_a_version_must_be_plain_characters(
+    private_api: tuple[ApiHarness, Settings],
+) -> None:
+    api, _ = private_api
+    for bad in ("", "has space", "a/b", "x" * 41, ".dot-first"):
+        body = stage_body("2026-12.v")
+        body["ruleset"]["version"] = bad
+        r = await api.http.post(RULESETS, json=body, headers=api.auth("bob"))
+        assert r.status_code == 422, bad
+        assert "ruleset.version" in r.json()["detail"]

@@ -43,17 +43,8 @@ async def policy_console(
     engine.dispose()
 
 
-async def test_the_policy_page_previews_a_rule_set_and_takes_the_second_approval(
-    policy_console: tuple[Console, ApiHarness],
-) -> None:
-    console, api = policy_console
-    rtx = await api.book(booking(sku="RTX-PRO-6000D"))
-    await api.wait_state(rtx, "READY_TO_SHIP")
-    version = unique("2026-12.console")
-    body = stage_body(version, rtx_needs_license)
-    assert (await api.http.post(RULESETS, json=body, headers=api.auth("bob"))).status_code == 201
+async def _a_viewer_sees_the_preview(console: Console, version: str, rtx: str) -> None:
     page = f"/policy/{version}"
-
     async with console.browser("vic") as vic:
         listing = await vic.get("/policy")
         assert listing.status_code == 200
@@ -70,6 +61,19 @@ async def test_the_policy_page_previews_a_rule_set_and_takes_the_second_approval
         assert download.headers["content-disposition"].startswith("attachment")
         assert rtx in download.text
 
+
+async def test_the_policy_page_previews_a_rule_set_and_takes_the_second_approval(
+    policy_console: tuple[Console, ApiHarness],
+) -> None:
+    console, api = policy_console
+    rtx = await api.book(booking(sku="RTX-PRO-6000D"))
+    await api.wait_state(rtx, "READY_TO_SHIP")
+    version = unique("2026-12.console")
+    body = stage_body(version, rtx_needs_license)
+    assert (await api.http.post(RULESETS, json=body, headers=api.auth("bob"))).status_code == 201
+    page = f"/policy/{version}"
+
+    await _a_viewer_sees_the_preview(console, version, rtx)
     async with console.browser("bob") as bob:
         detail = await bob.get(page)
         assert 'data-action="approve-ruleset"' not in detail.text

@@ -17,7 +17,8 @@ from schemas.ruleset_io import FanOutBatch, FanOutResult
 from schemas.rulesets import StageRuleSet
 from services.config import Settings
 from services.db import auth_repo, orders_repo
-from services.db.engine import make_engine, session_factory
+from services.db.engine import SessionFactory, make_engine, session_factory
+from services.db.models import RuleSetRow
 from services.orders_start import start_order_workflow
 from services.policy import store
 from services.policy.timers import start_timer
@@ -73,6 +74,20 @@ async def _book_nlr(client: Client, settings: Settings, engine: object) -> list[
     return ids
 
 
+def _approved(write: SessionFactory, version: str) -> RuleSetRow:
+    """RTX PRO needing a license, staged by dave and approved by bob and carol."""
+    now = datetime.now(UTC)
+    with write() as session:
+        for officer in ("bob", "carol"):
+            auth_repo.create_token(session, user=officer, role=Role.COMPLIANCE, now=now)
+        body = StageRuleSet(ruleset=edited(version, rtx_needs_license))
+        store.stage(session, body=body, actor="dave", now=now)
+        store.approve(session, version=version, actor="bob", note=None, now=now)
+        row = store.approve(session, version=version, actor="carol", note=None, now=now)
+        session.commit()
+    return row
+
+
 async def _wait_states(client: Client, ids: list[str], state: OrderState) -> None:
     deadline = asyncio.get_running_loop().time() + 90
     for oid in ids:
@@ -102,16 +117,7 @@ async def test_a_fan_out_resumes_on_another_worker_and_signals_each_order_once(
         async with build_worker(client, settings, engine, pool, policy=lossy):
             ids = await _book_nlr(client, settings, engine)
             await _wait_states(client, ids, OrderState.READY_TO_SHIP)
-            now = datetime.now(UTC)
-            with write() as session:
-                for officer in ("bob", "carol"):
-                    auth_repo.create_token(session, user=officer, role=Role.COMPLIANCE, now=now)
-                body = StageRuleSet(ruleset=edited(version, rtx_needs_license))
-                store.stage(session, body=body, actor="dave", now=now)
-                store.approve(session, version=version, actor="bob", note=None, now=now)
-                row = store.approve(session, version=version, actor="carol", note=None, now=now)
-                session.commit()
-            await start_timer(client, row, settings)
+            await start_timer(client, _approved(write, version), settings)
             await asyncio.wait_for(lossy.stuck.wait(), timeout=90)
         # That worker is gone mid-batch; another one takes over.
         async with build_worker(client, settings, engine, pool):

@@ -6,8 +6,10 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from temporalio.client import Client
@@ -15,9 +17,10 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from schemas.actions import NoteCommand
+from schemas.catalog import RuleSet
 from schemas.common import Actor, Role
-from schemas.orders import BookOrderRequest, OrderState
-from schemas.rulesets import StageRuleSet
+from schemas.orders import BookOrderRequest, OrderEvent, OrderState
+from schemas.rulesets import RuleSetView, StageRuleSet
 from services.config import Settings
 from services.db import auth_repo, orders_repo
 from services.db.engine import SessionFactory, make_engine, session_factory
@@ -38,9 +41,90 @@ BOB = Actor(user="bob", roles=frozenset({Role.COMPLIANCE}))
 S = OrderState
 
 
+@dataclass
+class Clock:
+    """A time-skipping server with a worker on a database of its own, and what tests ask it."""
+
+    env: WorkflowEnvironment
+    settings: Settings
+    read: SessionFactory
+    write: SessionFactory
+
+    @property
+    def client(self) -> Client:
+        """The server's client."""
+        return self.env.client
+
+    async def book(self, sku: str, until: S) -> str:
+        """Book an order and wait for it to reach `until` after screening."""
+        with self.write() as session:
+            row = orders_repo.insert_order(
+                session,
+                order_id=f"ORD-TS{uuid.uuid4().hex[:8].upper()}",
+                booking=BookOrderRequest.model_validate(booking(sku=sku)),
+                created_by="alice",
+                idempotency_key=None,
+                request_hash="x",
+                now=datetime.now(UTC),
+            )
+            session.commit()
+        await start_order_workflow(self.client, row, task_queue=self.settings.task_queue)
+        await until_(lambda: self.state(row.id), until)
+        return row.id
+
+    async def awaiting_license(self) -> str:
+        """An H20 order approved by compliance, waiting for its license."""
+        oid = await self.book("H20", S.COMPLIANCE_REVIEW)
+        handle = self.client.get_workflow_handle_for(OrderWorkflow.run, workflow_id_for(oid))
+        await handle.execute_update(OrderWorkflow.approve, NoteCommand(actor=BOB))
+        return oid
+
+    async def state(self, order_id: str) -> S:
+        """The order's state as its workflow has it."""
+        handle = self.client.get_workflow_handle_for(OrderWorkflow.run, workflow_id_for(order_id))
+        return (await handle.query(OrderWorkflow.status)).state
+
+    async def approved(self, rules: RuleSet, starts: int, ends: int | None = None) -> str:
+        """`rules` staged and approved by two officers, in force `starts` days from now (and
+        until `ends` days from now), its timer started; its version."""
+        now, today = datetime.now(UTC), await self.env.get_current_time()
+        body = StageRuleSet(
+            ruleset=rules,
+            effective_on=(today + timedelta(days=starts)).date(),
+            expires_on=(today + timedelta(days=ends)).date() if ends else None,
+        )
+        with self.write() as session:
+            for officer in ("bob", "carol"):
+                auth_repo.create_token(session, user=officer, role=Role.COMPLIANCE, now=now)
+            store.stage(session, body=body, actor="dave", now=now)
+            store.approve(session, version=rules.version, actor="bob", note=None, now=now)
+            row = store.approve(session, version=rules.version, actor="carol", note=None, now=now)
+            session.commit()
+        await start_timer(self.client, row, self.settings)
+        return rules.version
+
+    def ruleset(self, version: str) -> RuleSetView:
+        """The rule set as the API shows it."""
+        with self.read() as session:
+            return view(session, version)
+
+    def events(self, order_id: str) -> list[OrderEvent]:
+        """The order's audit trail, deadline escalations left out."""
+        with self.read() as session:
+            trail = orders_repo.list_events(session, order_id=order_id)
+        return [e for e in trail if e.action != "escalate"]
+
+    def determination(self, order_id: str) -> dict[str, Any]:
+        """The order's determination in the read model."""
+        with self.read() as session:
+            row = orders_repo.get_order(session, order_id)
+        assert row is not None
+        return dict(row.status["determination"])
+
+
 @pytest.fixture
-async def alone(tmp_path: Path) -> AsyncIterator[tuple[WorkflowEnvironment, Settings]]:
-    """A time-skipping server of the test's own, with a worker on a fresh SQLite database."""
+async def clock(tmp_path: Path) -> AsyncIterator[Clock]:
+    """A time-skipping server of the test's own: no other test's orders wake up in its skips."""
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=tool("temporal-test-server"),
         data_converter=pydantic_data_converter,
@@ -56,37 +140,15 @@ async def alone(tmp_path: Path) -> AsyncIterator[tuple[WorkflowEnvironment, Sett
     try:
         with ThreadPoolExecutor(max_workers=8) as pool:
             async with build_worker(env.client, settings, engine, pool):
-                yield env, settings
+                yield Clock(
+                    env, settings, session_factory(engine), session_factory(engine, write=True)
+                )
     finally:
         engine.dispose()
         await env.shutdown()
 
 
-async def _book(client: Client, settings: Settings, sku: str, until: S) -> str:
-    engine = make_engine(settings.database_url)
-    with session_factory(engine, write=True)() as session:
-        row = orders_repo.insert_order(
-            session,
-            order_id=f"ORD-TS{uuid.uuid4().hex[:8].upper()}",
-            booking=BookOrderRequest.model_validate(booking(sku=sku)),
-            created_by="alice",
-            idempotency_key=None,
-            request_hash="x",
-            now=datetime.now(UTC),
-        )
-        session.commit()
-    engine.dispose()
-    await start_order_workflow(client, row, task_queue=settings.task_queue)
-    await _until(lambda: _state(client, row.id), until)
-    return row.id
-
-
-async def _state(client: Client, order_id: str) -> S:
-    handle = client.get_workflow_handle_for(OrderWorkflow.run, workflow_id_for(order_id))
-    return (await handle.query(OrderWorkflow.status)).state
-
-
-async def _until(probe: Callable[[], Awaitable[object]], want: object, timeout: float = 60) -> None:
+async def until_(probe: Callable[[], Awaitable[object]], want: object, timeout: float = 60) -> None:
     """Poll (real time) until `probe()` gives `want`."""
     deadline = asyncio.get_running_loop().time() + timeout
     while (got := await probe()) != want:
@@ -94,130 +156,70 @@ async def _until(probe: Callable[[], Awaitable[object]], want: object, timeout: 
         await asyncio.sleep(0.1)
 
 
-def _stage_and_approve(write: SessionFactory, version: str, start: datetime) -> store.RuleSetRow:
-    rules = edited(version, rtx_needs_license, customs_stop("H20", "CN"))
-    body = StageRuleSet(
-        ruleset=rules,
-        effective_on=(start + timedelta(days=10)).date(),
-        expires_on=(start + timedelta(days=20)).date(),
-    )
-    now = datetime.now(UTC)
-    with write() as session:
-        for officer in ("bob", "carol"):
-            auth_repo.create_token(session, user=officer, role=Role.COMPLIANCE, now=now)
-        store.stage(session, body=body, actor="dave", now=now)
-        store.approve(session, version=version, actor="bob", note=None, now=now)
-        row = store.approve(session, version=version, actor="carol", note=None, now=now)
-        session.commit()
-    return row
-
-
 async def test_a_rule_set_switches_on_on_its_date_and_its_expiry_restores_the_outcomes(
-    alone: tuple[WorkflowEnvironment, Settings],
+    clock: Clock,
 ) -> None:
-    env, settings = alone
-    client = env.client
-    h20 = await _book(client, settings, "H20", S.COMPLIANCE_REVIEW)
-    handle = client.get_workflow_handle_for(OrderWorkflow.run, workflow_id_for(h20))
-    await handle.execute_update(OrderWorkflow.approve, NoteCommand(actor=BOB))
-    rtx = await _book(client, settings, "RTX-PRO-6000D", S.READY_TO_SHIP)
-    engine = make_engine(settings.database_url)
-    read, write = session_factory(engine), session_factory(engine, write=True)
-    start = await env.get_current_time()
-    version = f"ts-{uuid.uuid4().hex[:6]}"
-    row = _stage_and_approve(write, version, start)
-    await start_timer(client, row, settings)
+    h20 = await clock.awaiting_license()
+    rtx = await clock.book("RTX-PRO-6000D", S.READY_TO_SHIP)
+    rules = edited(f"ts-{uuid.uuid4().hex[:6]}", rtx_needs_license, customs_stop("H20", "CN"))
+    version = await clock.approved(rules, starts=10, ends=20)
 
-    async def status() -> str:
-        with read() as session:
-            return view(session, version).status.value
+    await clock.env.sleep(timedelta(days=9))
+    assert clock.ruleset(version).status.value == "approved"
+    assert (await clock.state(h20), await clock.state(rtx)) == (S.AWAITING_LICENSE, S.READY_TO_SHIP)
 
-    await env.sleep(timedelta(days=9))
-    assert await status() == "approved"
-    assert (await _state(client, h20), await _state(client, rtx)) == (
-        S.AWAITING_LICENSE,
-        S.READY_TO_SHIP,
-    )
-
-    await env.sleep(timedelta(days=2))
-    await _until(lambda: _state(client, h20), S.ON_HOLD)
-    await _until(lambda: _state(client, rtx), S.COMPLIANCE_REVIEW)
-    with read() as session:
-        found = view(session, version)
-        events = orders_repo.list_events(session, order_id=rtx)
+    await clock.env.sleep(timedelta(days=2))
+    await until_(lambda: clock.state(h20), S.ON_HOLD)
+    await until_(lambda: clock.state(rtx), S.COMPLIANCE_REVIEW)
+    found = clock.ruleset(version)
     assert found.status.value == "active"
     assert found.activated_at is not None
     assert found.activated_at.date() == found.effective_on  # on the date, not before
-    redetermined = [e for e in events if e.action == "redetermine"]
-    assert [e.data["event"] for e in redetermined] == ["activated"]
-    assert redetermined[0].at.date() == found.effective_on
+    redetermined = [e for e in clock.events(rtx) if e.action == "redetermine"]
+    assert [(e.data["event"], e.at.date()) for e in redetermined] == [
+        ("activated", found.effective_on)
+    ]
 
-    await env.sleep(timedelta(days=10))
-    await _until(lambda: _state(client, h20), S.AWAITING_LICENSE)
-    await _until(status, "expired")
+    await clock.env.sleep(timedelta(days=10))
+    await until_(lambda: clock.state(h20), S.AWAITING_LICENSE)
     baseline = load_catalog().ruleset.version
-
-    async def rtx_rules() -> str:
-        with read() as session:
-            order = orders_repo.get_order(session, rtx)
-            assert order is not None
-            return str(order.status["determination"]["ruleset_version"])
-
-    await _until(rtx_rules, baseline)
-    with read() as session:
-        order = orders_repo.get_order(session, rtx)
-        held = [e for e in orders_repo.list_events(session, order_id=h20) if e.action != "escalate"]
-        found = view(session, version)
-    engine.dispose()
-    assert order is not None
-    assert order.status["determination"]["license_required"] is False
+    await until_(lambda: _async(clock.determination(rtx)["ruleset_version"]), baseline)
+    assert clock.determination(rtx)["license_required"] is False
+    held = clock.events(h20)
     assert [e.to_state for e in held[-2:]] == [S.ON_HOLD.value, S.AWAITING_LICENSE.value]
-    assert held[-1].data["impact"]["change"] == "import_stop_lifted"
-    assert found.expired_at is not None
-    assert found.expired_at.date() == found.expires_on
+    impact = held[-1].data["impact"]
+    assert isinstance(impact, dict)
+    assert impact["change"] == "import_stop_lifted"
+    found = clock.ruleset(version)
+    assert (found.status.value, found.expired_at and found.expired_at.date()) == (
+        "expired",
+        found.expires_on,
+    )
     assert [e.action for e in found.events][-4:] == ["activated", "fan-out", "expired", "fan-out"]
 
 
+async def _async(value: object) -> object:
+    return value
+
+
 async def test_a_customs_stop_dated_inside_a_rule_set_holds_orders_on_its_own_date(
-    alone: tuple[WorkflowEnvironment, Settings],
+    clock: Clock,
 ) -> None:
-    env, settings = alone
-    client = env.client
-    h20 = await _book(client, settings, "H20", S.COMPLIANCE_REVIEW)
-    handle = client.get_workflow_handle_for(OrderWorkflow.run, workflow_id_for(h20))
-    await handle.execute_update(OrderWorkflow.approve, NoteCommand(actor=BOB))
-    engine = make_engine(settings.database_url)
-    read, write = session_factory(engine), session_factory(engine, write=True)
-    start = await env.get_current_time()
-    version = f"ts-{uuid.uuid4().hex[:6]}"
-    stop_on = (start + timedelta(days=15)).date()
-    rules = edited(version, customs_stop("H20", "CN", stop_on.isoformat()))
-    now = datetime.now(UTC)
-    with write() as session:
-        for officer in ("bob", "carol"):
-            auth_repo.create_token(session, user=officer, role=Role.COMPLIANCE, now=now)
-        body = StageRuleSet(ruleset=rules, effective_on=(start + timedelta(days=10)).date())
-        store.stage(session, body=body, actor="dave", now=now)
-        store.approve(session, version=version, actor="bob", note=None, now=now)
-        row = store.approve(session, version=version, actor="carol", note=None, now=now)
-        session.commit()
-    await start_timer(client, row, settings)
+    h20 = await clock.awaiting_license()
+    stop_on = (await clock.env.get_current_time() + timedelta(days=15)).date()
+    rules = edited(f"ts-{uuid.uuid4().hex[:6]}", customs_stop("H20", "CN", stop_on.isoformat()))
+    version = await clock.approved(rules, starts=10)
 
-    await env.sleep(timedelta(days=12))  # active, but the stop is not yet in force
-
-    async def status() -> str:
-        with read() as session:
-            return view(session, version).status.value
-
-    await _until(status, "active")
-    assert await _state(client, h20) is S.AWAITING_LICENSE
-    await env.sleep(timedelta(days=4))
-    await _until(lambda: _state(client, h20), S.ON_HOLD)
-    with read() as session:
-        held = orders_repo.list_events(session, order_id=h20)[-1]
-        found = view(session, version)
-    engine.dispose()
-    assert (held.action, held.data["event"]) == ("redetermine", "dated-change")
-    assert held.at.date() == stop_on
+    await clock.env.sleep(timedelta(days=12))  # active, but the stop is not yet in force
+    await until_(lambda: _async(clock.ruleset(version).status.value), "active")
+    assert await clock.state(h20) is S.AWAITING_LICENSE
+    await clock.env.sleep(timedelta(days=4))
+    await until_(lambda: clock.state(h20), S.ON_HOLD)
+    held = clock.events(h20)[-1]
+    assert (held.action, held.data["event"], held.at.date()) == (
+        "redetermine",
+        "dated-change",
+        stop_on,
+    )
     assert "import stop: CN refuses H20" in (held.reason or "")
-    assert [e.action for e in found.events][-2:] == ["dated-change", "fan-out"]
+    assert [e.action for e in clock.ruleset(version).events][-2:] == ["dated-change", "fan-out"]

@@ -17,7 +17,12 @@ router = APIRouter(tags=["rulesets"])
 Version = Annotated[str, "a rule-set version"]
 
 
-@router.post("/rulesets", status_code=201, response_model=RuleSetView)
+@router.post(
+    "/rulesets",
+    status_code=201,
+    response_model=RuleSetView,
+    responses={200: {"model": RuleSetView, "description": "The same rule set again: unchanged"}},
+)
 async def stage_ruleset(
     body: StageRuleSet, user: Compliance, state: StateDep, response: Response
 ) -> RuleSetView:
