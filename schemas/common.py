@@ -16,6 +16,9 @@ class Role(StrEnum):
     SALES_OPS = "sales_ops"
     COMPLIANCE = "compliance"
     VIEWER = "viewer"
+    # Another system (ERP, warehouse, forwarder): reads orders and the change feed, manages
+    # webhook subscriptions; takes no action on an order.
+    INTEGRATION = "integration"
 
 
 class Actor(BaseModel):

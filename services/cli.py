@@ -9,6 +9,7 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from services import cli_compliance, cli_tokens
 from services.config import Settings, get_settings
@@ -62,7 +63,59 @@ def _parser() -> argparse.ArgumentParser:
         "--report", type=Path, default=None, help="also write the report to this CSV file"
     )
     cli_compliance.add_parsers(sub)
+    _webhook_parsers(sub)
     return p
+
+
+def _webhook_parsers(sub: Any) -> None:
+    wh = sub.add_parser("webhooks", help="webhook subscriptions").add_subparsers(
+        dest="webhooks_command", required=True
+    )
+    create = wh.add_parser("create", help="subscribe a URL; prints the secret (shown only now)")
+    create.add_argument("--url", required=True)
+    create.add_argument("--event", action="append", default=[], help="an action; repeat")
+    create.add_argument("--state", action="append", default=[], help="a state entered; repeat")
+    create.add_argument("--sku", action="append", default=[], help="a SKU; repeat")
+    create.add_argument("--description", default=None)
+    create.add_argument("--by", default="cli", help="who subscribes (recorded)")
+    wh.add_parser("list", help="subscriptions and their health")
+    delete = wh.add_parser("delete", help="unsubscribe (the delivery log goes too)")
+    delete.add_argument("webhook_id")
+    dl = wh.add_parser("deliveries", help="a subscription's deliveries and their attempts")
+    dl.add_argument("webhook_id")
+    dl.add_argument("--status", choices=["pending", "delivered", "failed", "rejected"])
+    dl.add_argument("--limit", type=int, default=50)
+    again = wh.add_parser("redeliver", help="send a delivery again, under its webhook-id")
+    again.add_argument("webhook_id")
+    again.add_argument("delivery_id")
+    check = wh.add_parser("verify", help="check a received delivery's signature (exit 1: bad)")
+    check.add_argument("body", type=Path, help="the raw request body (a file, or - for stdin)")
+    check.add_argument("--secret", required=True, help="the subscription's whsec_ secret")
+    check.add_argument("--id", required=True, dest="msg_id", help="the webhook-id header")
+    check.add_argument("--timestamp", required=True, help="the webhook-timestamp header")
+    check.add_argument("--signature", required=True, help="the webhook-signature header")
+    check.add_argument("--tolerance", type=float, default=300, help="seconds of clock skew")
+
+
+def _webhooks(settings: Settings, args: argparse.Namespace) -> int:
+    from services.webhooks import cli as wh
+
+    command = args.webhooks_command
+    if command == "create":
+        new = wh.NewWebhook(args.url, args.event, args.state, args.sku, args.description, args.by)
+        return wh.create(settings, new)
+    if command == "list":
+        return wh.list_all(settings)
+    if command == "delete":
+        return wh.remove(settings, args.webhook_id)
+    if command == "deliveries":
+        return wh.deliveries(settings, args.webhook_id, args.status, args.limit)
+    if command == "redeliver":
+        return wh.redeliver(settings, args.webhook_id, args.delivery_id)
+    signed = wh.Signed(
+        args.body, args.secret, args.msg_id, args.timestamp, args.signature, args.tolerance
+    )
+    return wh.verify_file(signed)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -83,6 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "token": cli_tokens.run,
         "screening-list": _screening_list,
         "orders": _orders,
+        "webhooks": _webhooks,
         **cli_compliance.HANDLERS,
     }
     return handlers[args.command](settings, args)
@@ -91,7 +145,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _api(settings: Settings, args: argparse.Namespace) -> int:
     from services.serve import run_api
 
-    run_api(args.host or settings.api_host, args.port or settings.api_port, args.workers)
+    # --port 0 lets the OS choose a free port; the "Uvicorn running on" line names it.
+    port = settings.api_port if args.port is None else args.port
+    run_api(args.host or settings.api_host, port, args.workers)
     return 0
 
 

@@ -39,7 +39,14 @@ class Settings(BaseSettings):
     license_decision_days: int = Field(default=90, ge=1, le=730)
     four_eyes_threshold_usd: Decimal = Field(default=Decimal("10000000"), ge=0)
     db_pool_size: int = Field(default=10, ge=1)
+    # Open orders per activity of a rule set's fan-out, and batches before continue-as-new.
+    policy_fanout_batch_size: int = Field(default=200, ge=1, le=5000)
+    policy_fanout_batches_per_run: int = Field(default=100, ge=1)
     documents_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
+    # License suspension/revocation fan-out: orders per batch (one activity), batches per run
+    # of its workflow before it continues as new.
+    license_action_batch_size: int = Field(default=100, ge=1, le=1000)
+    license_action_batches_per_run: int = Field(default=20, ge=1, le=1000)
     # Lifetime of a new token unless `token create --expires-in` says otherwise.
     token_lifetime_days: float = Field(default=90, gt=0, le=3650)
     # Unset: JSON lines for `api` and `worker`, text for `dev`.
@@ -48,6 +55,18 @@ class Settings(BaseSettings):
     # Temporal SDK metrics (and the worker's own) for Prometheus; port 0 turns them off.
     worker_metrics_host: str = "127.0.0.1"
     worker_metrics_port: int = Field(default=9464, ge=0, le=65535)
+    # Webhooks: targets on loopback/private/link-local networks only when allowed (dev, tests).
+    webhooks_allow_private: bool = False
+    webhooks_timeout_seconds: float = Field(default=15.0, gt=0, le=120)
+    # Retries after a timeout, 5xx or connection error: base * 2^n (with jitter), each wait at
+    # most backoff_max, for retry_window after the first attempt; then the delivery has failed.
+    webhooks_backoff_base_seconds: float = Field(default=5.0, gt=0)
+    webhooks_backoff_max_seconds: float = Field(default=3600.0, gt=0)
+    webhooks_retry_window_seconds: float = Field(default=86_400.0, gt=0)
+    # A worker dispatches a subscription while it holds its lease; a dead worker's lapses.
+    webhooks_lease_seconds: float = Field(default=15.0, ge=1)
+    webhooks_poll_seconds: float = Field(default=0.1, gt=0, le=10)
+    webhooks_concurrency: int = Field(default=16, ge=1, le=256, description="per subscription")
 
     @field_validator("forwarded_allow_ips")
     @classmethod

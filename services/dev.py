@@ -82,6 +82,8 @@ def settings_for(opts: DevOptions) -> Settings:
         temporal_address=f"127.0.0.1:{opts.temporal_port}",
         api_host="127.0.0.1",
         api_port=opts.api_port,
+        # A receiver on this machine is what a developer tries webhooks with.
+        webhooks_allow_private=True,
     )
 
 

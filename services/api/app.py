@@ -12,6 +12,7 @@ from services import web
 from services.api import errors, fastpath, metrics
 from services.api.routers import (
     actions,
+    changes,
     documents,
     filing,
     health,
@@ -19,10 +20,12 @@ from services.api.routers import (
     licenses,
     orders,
     records,
+    rulesets,
     screening,
     tasks,
     tokens,
     watch,
+    webhooks,
 )
 from services.config import Settings, get_settings
 from services.ops.state import AppState
@@ -62,7 +65,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         documents.router,
         filing.router,
         screening.router,
+        rulesets.router,
         tokens.router,
+        changes.router,
+        webhooks.router,
     )
     for router in api_routers:
         app.include_router(router, prefix="/api/v1", responses=errors.API_ERRORS)

@@ -68,7 +68,9 @@ def require(*roles: Role) -> Callable[[Actor], Coroutine[Any, Any, Actor]]:
 
 SalesOps = Annotated[Actor, Depends(require(Role.SALES_OPS))]
 Compliance = Annotated[Actor, Depends(require(Role.COMPLIANCE))]
-AnyRole = Annotated[Actor, Depends(require(Role.SALES_OPS, Role.COMPLIANCE, Role.VIEWER))]
+AnyRole = Annotated[Actor, Depends(require(*Role))]
+# Webhook subscriptions: compliance, or the integration role of another system.
+Integrator = Annotated[Actor, Depends(require(Role.COMPLIANCE, Role.INTEGRATION))]
 
 
 async def reader(request: Request, _: Bearer) -> Actor:

@@ -17,16 +17,18 @@ from sqlmodel import Session, col, select
 from schemas.orders import (
     BookOrderRequest,
     OrderEvent,
+    OrderLineView,
     OrderState,
     OrderStatus,
     OrderView,
 )
 from schemas.workflow_io import TransitionRecord
-from services.db import audit
+from services.db import audit, changes_repo
 from services.db.models import OrderEventRow, OrderLineRow, OrderRow
 from services.db.money import from_cents, to_cents, utc
 from workflows.rules.license_input import order_draw
 from workflows.rules.retention import RETENTION_STARTS, retention_until
+from workflows.rules.shipments import shipped_per_line
 from workflows.rules.transitions import waiting_for
 
 _EVENTS = OrderEventRow.__table__  # type: ignore[attr-defined]
@@ -84,6 +86,8 @@ def insert_order(
         "data": {"external_ref": booking.external_ref} if booking.external_ref else {},
     }
     chained = event | {"prev_hash": "", "hash": audit.event_hash("", **event)}
+    # Last statement before the commit: the feed position's lock is held only from here.
+    chained["position"] = changes_repo.next_position(conn)
     conn.execute(_EVENTS.insert().values(chained))
     return row
 
@@ -170,23 +174,25 @@ def record_transition(session: Session, rec: TransitionRecord) -> bool:
     conn = session.connection()
     prev = audit.previous_hash(conn, order_id=rec.order_id, seq=rec.seq)
     values |= {"prev_hash": prev, "hash": audit.event_hash(prev, **values)}
-    insert = _insert_ignore(session)
-    stmt = insert(_EVENTS).values(**values)
-    stmt = stmt.on_conflict_do_nothing(index_elements=["order_id", "seq"])
-    inserted = int(conn.execute(stmt).rowcount) == 1
-    values = _read_model_values(rec)
+    model = _read_model_values(rec)
     if rec.booking is not None:
-        values |= _booking_values(rec.booking)
+        model |= _booking_values(rec.booking)
     moved = conn.execute(
         _ORDERS.update()
         .where(_ORDERS.c.id == rec.order_id, _ORDERS.c.seq < rec.seq)
-        .values(**values)
+        .values(**model)
     )
     if rec.booking is not None and moved.rowcount == 1:
         # The lines follow the booking (lists filter by SKU); only when this write moved it.
         conn.execute(_LINES.delete().where(_LINES.c.order_id == rec.order_id))
         conn.execute(_LINES.insert(), _line_rows(rec.order_id, rec.booking))
-    return inserted
+    # The event last: its feed position holds the feed's lock until the commit (changes_repo).
+    # A replayed seq inserts nothing and leaves a gap in positions, which the feed skips.
+    values["position"] = changes_repo.next_position(conn)
+    insert = _insert_ignore(session)
+    stmt = insert(_EVENTS).values(**values)
+    stmt = stmt.on_conflict_do_nothing(index_elements=["order_id", "seq"])
+    return int(conn.execute(stmt).rowcount) == 1
 
 
 def _read_model_values(rec: TransitionRecord) -> dict[str, Any]:
@@ -364,13 +370,17 @@ def to_view(row: OrderRow) -> OrderView:
         due_at=status.due_at,
         overdue=status.overdue,
         shipment=status.shipment,
+        shipments=status.all_shipments(),
+        split_from=status.split_from,
+        split_into=status.split_into,
+        license_hold=status.license_hold,
         purchaser=booking.purchaser,
         end_user=booking.end_user,
         ultimate_consignee=booking.ultimate_consignee,
         intermediate_consignees=booking.intermediate_consignees,
         ship_from=booking.ship_from,
         end_use=booking.end_use,
-        lines=booking.lines,
+        lines=_line_views(booking, status),
         requested_ship_date=booking.requested_ship_date,
         total_value=from_cents(row.total_value_cents),
         total_quantity=row.total_quantity,
@@ -380,6 +390,16 @@ def to_view(row: OrderRow) -> OrderView:
         retention_until=row.retention_until,
         legal_hold=row.legal_hold,
     )
+
+
+def _line_views(booking: BookOrderRequest, status: OrderStatus) -> list[OrderLineView]:
+    shipped = shipped_per_line(booking, status.all_shipments())
+    return [
+        OrderLineView(
+            sku=line.sku, quantity=line.quantity, unit_price=line.unit_price, shipped=gone
+        )
+        for line, gone in zip(booking.lines, shipped, strict=True)
+    ]
 
 
 def filter_clauses(filters: OrderFilter) -> list[Any]:

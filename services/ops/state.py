@@ -32,6 +32,8 @@ from services.ops.auth import Authenticator
 from services.ops.cache import LruCache
 from services.ops.coalesce import Coalescer
 from services.ops.errors import ServiceUnavailable
+from services.ops.feed import FeedWatcher
+from services.ops.offload import DbThreads
 from services.ops.views import ViewReader
 from services.ops.watch import OrderWatcher
 
@@ -66,6 +68,11 @@ class AppState:
     read_session: AsyncSessionFactory = field(init=False)
     write_session: AsyncSessionFactory = field(init=False)
     thread_write_session: SessionFactory = field(init=False)
+    thread_read_session: SessionFactory = field(init=False)
+    # Database work handed to threads by the routes written for it (change feed, webhooks).
+    db_threads: DbThreads = field(init=False)
+    # Requests long-polling the change feed, woken by one poller.
+    feed: FeedWatcher = field(init=False)
 
     def __post_init__(self) -> None:
         self.watcher = OrderWatcher(self.reads)
@@ -73,7 +80,10 @@ class AppState:
         self.read_session = async_session_factory(self.reads)
         self.write_session = async_session_factory(self.db, write=True)
         self.thread_write_session = session_factory(self.engine, write=True)
+        self.thread_read_session = session_factory(self.engine)
         self.auth = Authenticator(self.reads, self.thread_write_session)
+        self.db_threads = DbThreads(self.settings.db_pool_size)
+        self.feed = FeedWatcher(self.engine, self.db_threads)
 
     @classmethod
     def open(cls, settings: Settings) -> AppState:

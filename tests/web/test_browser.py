@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
@@ -26,6 +27,7 @@ from tests.web.browser import (
     missing,
     running_stack,
 )
+from tests.webhooks.receiver import Receiver
 
 pytestmark = pytest.mark.e2e
 
@@ -197,3 +199,60 @@ def test_the_import_page_reports_every_row(browser: Any, stack: Stack, tmp_path:
     assert page.locator("[data-testid='import-results'] a").count() == 2
     alice.shot("import-booked")
     alice.close()
+
+
+def test_integrations_subscribe_a_receiver_and_show_its_deliveries(
+    browser: Any, stack: Stack
+) -> None:
+    receiver = Receiver()
+    receiver.start()
+    bob = Person(browser, stack, "bob")
+    try:
+        bob.sign_in()
+        page = bob.go("/integrations")
+        # (This stack allows private targets, for the receiver on 127.0.0.1; never name a
+        # private-network address here: the worker would send to it.)
+        page.fill("#hook-url", "ftp://127.0.0.1/hooks")
+        page.click("button:has-text('Subscribe')")
+        assert "only http and https" in page.locator("[data-field='url']").inner_text()
+        page.fill("#hook-url", receiver.url)
+        page.fill("#hook-description", "ERP staging")
+        page.click("button:has-text('Subscribe')")
+        receiver.secret = page.locator("[data-testid='secret']").inner_text()
+        assert receiver.secret.startswith("whsec_")
+        bob.shot("integrations-new-secret")
+        alice = {"Authorization": f"Bearer {stack.tokens['alice']}"}
+        body = {
+            "purchaser": {"name": "Example Cloud Co., Ltd.", "country": "CN"},
+            "end_user": {"name": "Example Inference Ltd.", "country": "CN"},
+            "end_use": "commercial AI inference",
+            "lines": [{"sku": "RTX-PRO-6000D", "quantity": 4, "unit_price": "8500.00"}],
+            "requested_ship_date": (date.today() + timedelta(days=30)).isoformat(),
+        }
+        r = httpx.post(f"{stack.base}/api/v1/orders", json=body, headers=alice, timeout=30)
+        assert r.status_code == 201, r.text
+        oid = r.json()["id"]
+        for _ in range(120):
+            page = bob.go("/integrations")
+            if page.locator(f"tr[data-status='delivered']:has-text('{oid}')").count() >= 3:
+                break
+            page.wait_for_timeout(500)
+        rows = page.locator(f"tr[data-status='delivered']:has-text('{oid}')")
+        assert rows.count() == 3, page.locator("[data-testid='deliveries']").inner_text()
+        assert page.locator("[data-health='healthy']").count() == 1
+        assert {r.change for r in receiver.accepted()} == {(oid, 0), (oid, 1), (oid, 2)}
+        assert all(r.valid for r in receiver.received)
+        bob.shot("integrations")
+        first = rows.last
+        delivery_id = str(first.get_attribute("data-delivery"))
+        first.locator("button:has-text('Redeliver')").click()
+        page.wait_for_url("**/integrations?done=redeliver")
+        assert "Delivery queued again." in page.locator(".flash").inner_text()
+        for _ in range(120):
+            if [r.msg_id for r in receiver.accepted()].count(delivery_id) == 2:
+                break
+            page.wait_for_timeout(250)
+        assert [r.msg_id for r in receiver.accepted()].count(delivery_id) == 2
+    finally:
+        bob.close()
+        receiver.stop()

@@ -1,0 +1,1 @@
+"""Webhooks: subscriptions, signed deliveries (Standard Webhooks), and their dispatcher."""
