@@ -34,6 +34,9 @@ def _load() -> dict[str, dict[str, Any]]:
             elif not (path := RESULTS / f"{name}-{db}.json").exists():
                 continue  # bench/out is scratch space: a run not repeated keeps its last results
             found.setdefault(name, {})[db] = json.loads(path.read_text())
+        legacy = RESULTS / f"{name}.json"  # from before `--database`: those ran on SQLite
+        if "sqlite" not in found.get(name, {}) and legacy.exists():
+            found.setdefault(name, {})["sqlite"] = json.loads(legacy.read_text())
     return found
 
 
@@ -172,13 +175,24 @@ def _policy(runs: dict[str, Any]) -> list[str]:
     ]
 
 
+def _eviction(r: dict[str, Any]) -> str:
+    probe = r.get("action_evicted_vs_cached")
+    if not probe or "evicted" not in probe:
+        return "–"
+    ok = probe["evicted"]["p99_ms"] <= 2 * probe["cached"]["p99_ms"]
+    return (
+        f"{probe['evicted']['p99_ms']} / {probe['cached']['p99_ms']} ms "
+        f"({probe['p99_ratio']}×, {_met(ok)})"
+    )
+
+
 def _scale(db: str, sc: dict[str, Any]) -> list[str]:
     lines = [
         f"### {db} (worker cache {sc.get('worker_max_cached_workflows', '?')} workflows)",
         "",
         "| open orders waiting | added/s | lifecycle probe orders/s | RSS MB worker / Temporal "
-        "/ API | idle CPU % worker / Temporal / API |",
-        "|---|---|---|---|---|",
+        "/ API | idle CPU % worker / Temporal / API | `hold` p99 evicted / cached (≤ 2×) |",
+        "|---|---|---|---|---|---|",
     ]
     for level, r in sc["levels"].items():
         rss, cpu = r["rss_mb"], r["idle_cpu_percent"]
@@ -186,7 +200,7 @@ def _scale(db: str, sc: dict[str, Any]) -> list[str]:
         probe = r.get("probe", {}).get("per_s", "–")
         lines.append(
             f"| {level} | {fill} | {probe} | {rss['worker']} / {rss['temporal']} / {rss['api']} "
-            f"| {cpu['worker']} / {cpu['temporal']} / {cpu['api']} |"
+            f"| {cpu['worker']} / {cpu['temporal']} / {cpu['api']} | {_eviction(r)} |"
         )
     return [*lines, ""]
 
