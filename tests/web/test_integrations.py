@@ -9,7 +9,7 @@ import pytest
 from services.config import Settings
 from tests.harness import ApiHarness, booking, make_api
 from tests.web.console import Console, make_console, text_of
-from tests.webhooks.conftest import FAST, dispatchers, wait_for
+from tests.webhooks.conftest import FAST, dispatchers, settled, wait_for
 from tests.webhooks.receiver import Receiver
 
 
@@ -51,6 +51,8 @@ async def test_compliance_subscribes_sees_deliveries_redelivers_and_deletes(
         receiver.secret = secret
         oid = await api.book(booking(sku="RTX-PRO-6000D"))
         await wait_for(lambda: len(receiver.accepted()) == 2, what="book and screened")
+        page = await bob.get("/integrations")
+        await settled(api, page.text.split('data-webhook="')[1].split('"')[0])
         page = await bob.get("/integrations")
         assert secret not in page.text, "the secret is shown only once"
         words = text_of(page.text)
