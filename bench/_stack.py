@@ -177,10 +177,12 @@ def prepare_db(env: dict[str, str]) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def exportflow_stack(workdir: Path, address: str, **settings: str) -> Iterator[Stack]:
-    """Worker and API (uvicorn, 1 process) as separate processes, on SQLite in `workdir`."""
+def exportflow_stack(
+    workdir: Path, address: str, database_url: str, **settings: str
+) -> Iterator[Stack]:
+    """Worker and API (uvicorn, 1 process) as separate processes, on `database_url`."""
     env = exportflow_env(
-        database_url=f"sqlite:///{workdir / 'exportflow.db'}",
+        database_url=database_url,
         temporal_address=address,
         task_queue="bench-orders",
         worker_metrics_port="0",  # no Prometheus port: nothing scrapes it here

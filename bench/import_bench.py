@@ -6,7 +6,8 @@ Starts a persisted Temporal dev server, exportflow's worker and API as processes
 then: imports a generated CSV with `POST /api/v1/orders/import`, imports the same file again
 (must book nothing), imports a second file with `exportflow orders import`, and waits until the
 worker has screened and determined every order. While the imports run, a probe reads an order
-list every 250 ms to show the API keeps answering. Results: bench/out/import.json.
+list every 250 ms to show the API keeps answering. Results: bench/out/import-DATABASE.json
+(`--database sqlite|postgresql`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from typing import Any
 import httpx
 from sqlalchemy import create_engine, text
 
+from bench import _db
 from bench._stack import OUT, Stack, exportflow_stack, temporal_dev, tool
 from services.orders_import import COLUMNS
 
@@ -131,13 +133,14 @@ def settle(db_url: str, timeout: float) -> tuple[float, dict[str, int]]:
         engine.dispose()
 
 
-def run(lines: int, per_order: int, settle_timeout: float) -> dict[str, Any]:
+def run(db: str, lines: int, per_order: int, settle_timeout: float) -> dict[str, Any]:
     """The whole benchmark in a throw-away directory; the results as a dict."""
     with tempfile.TemporaryDirectory(prefix="import-bench-") as tmp:
         work = Path(tmp)
         with (
+            _db.database(db, work) as url,
             temporal_dev(work) as (address, _),
-            exportflow_stack(work, address) as stack,
+            exportflow_stack(work, address, url) as stack,
         ):
             first, second = order_book("A", lines, per_order), order_book("B", lines, per_order)
             (work / "b.csv").write_bytes(second)
@@ -158,7 +161,7 @@ def run(lines: int, per_order: int, settle_timeout: float) -> dict[str, Any]:
             alive = {"api": stack.api.popen.poll() is None,
                      "worker": stack.worker.popen.poll() is None}  # fmt: skip
     return {
-        "lines": lines, "lines_per_order": per_order,
+        "database": db, "lines": lines, "lines_per_order": per_order,
         "api_import_s": round(api_s, 1), "api_report": api_report,
         "api_reimport_s": round(again_s, 1), "api_reimport_report": again_report,
         "cli_import_s": round(cli_s, 1), "cli_summary": cli_line,
@@ -169,15 +172,16 @@ def run(lines: int, per_order: int, settle_timeout: float) -> dict[str, Any]:
 
 
 def main() -> None:
-    """Run, print a table, write bench/out/import.json."""
+    """Run, print a table, write bench/out/import-DATABASE.json."""
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--lines", type=int, default=10_000)
     p.add_argument("--lines-per-order", type=int, default=2)
     p.add_argument("--settle-timeout", type=float, default=1800)
+    _db.add_argument(p)
     args = p.parse_args()
-    result = run(args.lines, args.lines_per_order, args.settle_timeout)
+    result = run(args.database, args.lines, args.lines_per_order, args.settle_timeout)
     OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "import.json").write_text(json.dumps(result, indent=2) + "\n")
+    (OUT / f"import-{args.database}.json").write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
 
 

@@ -7,6 +7,7 @@ worker's store is called directly.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import tempfile
 import time
@@ -16,6 +17,7 @@ from pathlib import Path
 import httpx
 from pyinstrument import Profiler
 
+from bench import _db
 from bench._stack import OUT
 from bench.drive import booking
 from schemas.common import Role
@@ -102,9 +104,11 @@ def _profile_store(url: str, ids: list[str]) -> float:
 
 def main() -> None:
     """Profile and print the cost per call of each hot path."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    _db.add_argument(parser)
+    args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite:///{Path(tmp) / 'profile.db'}"
+    with tempfile.TemporaryDirectory() as tmp, _db.database(args.database, Path(tmp)) as url:
         token, ids = _setup(url)
         get_us = _profile_http("get_order", url, token, [f"/api/v1/orders/{i}" for i in ids])
         list_us = _profile_http("list_orders", url, token, ["/api/v1/orders?state=BOOKED"])

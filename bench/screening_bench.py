@@ -2,7 +2,8 @@
 
 Run from the repository root: `python -m bench.screening_bench --sdn-dir FOLDER`, where FOLDER
 holds OFAC's full legacy CSV triple (sdn.csv, alt.csv, add.csv; the July 2021 list has 8,976
-entries). Writes bench/out/screening.json.
+entries), and `--database sqlite|postgresql` where the list is stored. Writes
+bench/out/screening-DATABASE.json.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 
 from sqlmodel import Session, SQLModel, create_engine
 
+from bench import _db
 from schemas.screening import ListedParty
 from services.db import models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from services.screening.csl import parse_csl
@@ -163,9 +165,9 @@ def _percentiles(timings: list[float]) -> dict[str, float]:
     }
 
 
-def _store_timings(folder: Path) -> dict[str, float]:
-    with tempfile.TemporaryDirectory() as tmp:
-        engine = create_engine(f"sqlite:///{Path(tmp) / 'bench.db'}")
+def _store_timings(folder: Path, db: str) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as tmp, _db.database(db, Path(tmp)) as url:
+        engine = create_engine(url)
         SQLModel.metadata.create_all(engine)
         with Session(engine) as session:
             _, import_ms = _timed(
@@ -173,24 +175,26 @@ def _store_timings(folder: Path) -> dict[str, float]:
             )
             _, load_ms = _timed(lambda: load_active_parties(session))
         engine.dispose()
-    return {"sqlite_import_ms": round(import_ms, 1), "sqlite_load_active_ms": round(load_ms, 1)}
+    return {"store_import_ms": round(import_ms, 1), "store_load_active_ms": round(load_ms, 1)}
 
 
-def _sdn_dir() -> Path:
+def _arguments() -> tuple[Path, str]:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
         "--sdn-dir", type=Path, required=True, help="folder with sdn.csv, alt.csv and add.csv"
     )
-    folder: Path = parser.parse_args().sdn_dir
+    _db.add_argument(parser)
+    args = parser.parse_args()
+    folder: Path = args.sdn_dir
     missing = [name for name in ("sdn.csv", "alt.csv", "add.csv") if not (folder / name).is_file()]
     if missing:
         parser.error(f"--sdn-dir {folder}: no {', '.join(missing)} there")
-    return folder
+    return folder, str(args.database)
 
 
 def main() -> None:
-    """Run the benchmark, print the figures and write them to bench/out/screening.json."""
-    folder = _sdn_dir()
+    """Run the benchmark, print the figures and write bench/out/screening-DATABASE.json."""
+    folder, db = _arguments()
     files = [(folder / name).read_bytes() for name in ("sdn.csv", "alt.csv", "add.csv")]
     parties, parse_ms = _timed(lambda: parse_sdn(*files))
     sample = CSL_SAMPLE.read_bytes()
@@ -205,7 +209,9 @@ def main() -> None:
         "entries": len(parties),
         "aliases": sum(len(p.alt_names) for p in parties),
         "indexed_names": len(index),
-        "command": "python -m bench.screening_bench --sdn-dir <folder of OFAC's SDN CSV files>",
+        "command": "python -m bench.screening_bench --sdn-dir <folder of OFAC's SDN CSV files>"
+        f" --database {db}",
+        "database": db,
         "queries": len(queries),
         "threshold": THRESHOLD,
         "parse_sdn_ms": round(parse_ms, 1),
@@ -213,11 +219,12 @@ def main() -> None:
         "index_build_ms": round(build_ms, 1),
         "screen": _percentiles(timings),
         "screen_cpu": _percentiles(cpu),
-        **_store_timings(folder),
+        **_store_timings(folder, db),
         "quality": _quality(queries),
     }
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(report, indent=2) + "\n")
+    out = OUT.with_name(f"screening-{db}.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))
 
 

@@ -1,17 +1,19 @@
 """Seed the read model with many orders directly in SQL, for the list benchmark.
 
 Rows are copies of a real booked order (so every column, present or future, is filled the way
-exportflow fills it), with ids, times, states, destinations, names and SKUs varied.
+exportflow fills it), with ids, times, states, destinations, names and SKUs varied. Works on
+SQLite and PostgreSQL alike (SQLAlchemy Core, batched inserts).
 """
 
 from __future__ import annotations
 
-import json
 import random
-import sqlite3
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
+
+from sqlalchemy import Connection, Table, create_engine, select, text
+
+from services.db.models import OrderLineRow, OrderRow
 
 STATES = [
     ("DELIVERED", 30),
@@ -37,20 +39,18 @@ ROLE_OF = {
     "READY_TO_SHIP": "sales_ops",
     "SHIPPED": "sales_ops",
 }
+ORDERS: Table = OrderRow.__table__  # type: ignore[attr-defined]
+LINES: Table = OrderLineRow.__table__  # type: ignore[attr-defined]
+BATCH = 5_000
 
 
-def _template(db: sqlite3.Connection, table: str, where: str) -> dict[str, Any]:
-    db.row_factory = sqlite3.Row
-    row = db.execute(f"SELECT * FROM {table} WHERE {where} LIMIT 1").fetchone()  # noqa: S608
-    if row is None:
-        raise SystemExit(f"seed needs one real row in {table}; book an order first")
-    return dict(row)
-
-
-def _insert(db: sqlite3.Connection, table: str, rows: list[dict[str, Any]]) -> None:
-    cols = list(rows[0])
-    sql = f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
-    db.executemany(sql, [tuple(r[c] for c in cols) for r in rows])
+def _templates(conn: Connection) -> tuple[dict[str, Any], dict[str, Any]]:
+    order = conn.execute(select(ORDERS).where(~ORDERS.c.id.like("ORD-SEED%")).limit(1)).first()
+    if order is None:
+        raise SystemExit("seed needs one real order; book an order first")
+    line = conn.execute(select(LINES).where(LINES.c.order_id == order.id).limit(1)).first()
+    assert line is not None
+    return dict(order._mapping), {k: v for k, v in line._mapping.items() if k != "id"}
 
 
 def _order(
@@ -58,10 +58,8 @@ def _order(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     state = rng.choices([s for s, _ in STATES], [w for _, w in STATES])[0]
     oid = f"ORD-SEED{i:08d}"
-    at = (start + timedelta(seconds=i * 30)).strftime("%Y-%m-%d %H:%M:%S.%f")
+    at = start + timedelta(seconds=i * 30)
     purchaser = f"{rng.choice(WORDS)} {rng.choice(TRADES)} {i % 997} Co., Ltd."
-    status = json.loads(template["status"])
-    status["state"] = state
     order = template | {
         "id": oid,
         "external_ref": f"PO-{i:07d}",
@@ -73,25 +71,27 @@ def _order(
         "waiting_role": ROLE_OF.get(state),
         "destination": rng.choice(DESTINATIONS),
         "purchaser_name": purchaser,
-        "status": json.dumps(status),
-        "workflow_started": 1,
+        "status": template["status"] | {"state": state},
+        "workflow_started": True,
     }
-    line_row = {k: v for k, v in line.items() if k != "id"} | {
-        "order_id": oid,
-        "sku": rng.choice(SKUS),
-    }
-    return order, line_row
+    return order, line | {"order_id": oid, "sku": rng.choice(SKUS)}
 
 
-def seed_orders(db_file: Path, count: int, seed: int = 7) -> None:
+def seed_orders(url: str, count: int, seed: int = 7) -> None:
     """Add `count` orders (and one line each) in bulk, over the last few years."""
     rng = random.Random(seed)
     start = datetime.now(UTC) - timedelta(seconds=count * 30)
-    with sqlite3.connect(db_file) as db:
-        template = _template(db, "orders", "id NOT LIKE 'ORD-SEED%'")
-        line = _template(db, "order_lines", f"order_id = '{template['id']}'")
-        for first in range(0, count, 10_000):
-            pairs = [_order(template, line, i, rng, start) for i in range(first, first + 10_000)]
-            _insert(db, "orders", [p[0] for p in pairs][: count - first])
-            _insert(db, "order_lines", [p[1] for p in pairs][: count - first])
-        db.execute("ANALYZE")
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            template, line = _templates(conn)
+            for first in range(0, count, BATCH):
+                size = min(BATCH, count - first)
+                pairs = [_order(template, line, first + i, rng, start) for i in range(size)]
+                conn.execute(ORDERS.insert(), [p[0] for p in pairs])
+                conn.execute(LINES.insert(), [p[1] for p in pairs])
+        with engine.connect() as conn:  # fresh planner statistics for the lists
+            conn.execute(text("ANALYZE"))
+            conn.commit()
+    finally:
+        engine.dispose()

@@ -1,9 +1,10 @@
 """Order throughput and the approve round trip, exportflow over HTTP vs bare Temporal.
 
 Run from the repository root: `python -m bench.throughput [--orders 500]`.
-Writes bench/out/throughput.json. One persisted dev server (as `exportflow dev` runs it) serves
-both sides, which take turns in alternating rounds (`--rounds`, A B then B A) so that the drift
-of a shared machine and of Temporal's growing database falls on both alike.
+Writes bench/out/throughput-DATABASE.json (`--database sqlite|postgresql`). One persisted dev
+server (as `exportflow dev` runs it) serves both sides, which take turns in alternating rounds
+(`--rounds`, A B then B A) so that the drift of a shared machine and of Temporal's growing
+database falls on both alike.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Any
 import psutil
 from temporalio.client import Client
 
-from bench import baseline
+from bench import _db, baseline
 from bench._stack import OUT, Proc, exportflow_stack, loadavg, temporal_dev, wait_idle
 from bench.drive import Driver, bounded, client_session, percentiles
 
@@ -160,15 +161,17 @@ async def _round_trips(client: Client, driver: Driver, trips: int) -> dict[str, 
     }
 
 
-async def run(workdir: Path, n: int, rounds: int, concurrency: int, trips: int) -> dict[str, Any]:
+async def run(
+    workdir: Path, db: str, n: int, rounds: int, concurrency: int, trips: int
+) -> dict[str, Any]:
     """Both sides on one dev server, in alternating rounds."""
-    with temporal_dev(workdir) as (address, server):
+    with _db.database(db, workdir) as url, temporal_dev(workdir) as (address, server):
         bare = Proc(
             [sys.executable, "-m", "bench.baseline", "worker", address, BARE_QUEUE],
             workdir / "baseline.log",
         )
         try:
-            with exportflow_stack(workdir, address) as stack:
+            with exportflow_stack(workdir, address, url) as stack:
                 client = await Client.connect(address)
                 pids = {"temporal": server.pid, "worker": stack.worker.pid, "api": stack.api.pid}
                 meter = CpuMeter(pids | {"bare_worker": bare.pid, "load_generator": os.getpid()})
@@ -177,6 +180,7 @@ async def run(workdir: Path, n: int, rounds: int, concurrency: int, trips: int) 
                     tp = await _side_by_side(client, driver, meter, n, rounds, concurrency)
                     trips_report = await _round_trips(client, driver, trips)
                     return {
+                        "database": db,
                         "throughput": tp,
                         "approve_round_trip": trips_report,
                         "driver_retries": driver.retried,
@@ -186,22 +190,30 @@ async def run(workdir: Path, n: int, rounds: int, concurrency: int, trips: int) 
 
 
 def main() -> None:
-    """Run the benchmark and write bench/out/throughput.json."""
+    """Run the benchmark and write bench/out/throughput-DATABASE.json."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--orders", type=int, default=500, help="orders per side")
     parser.add_argument("--rounds", type=int, default=4, help="alternating rounds per side")
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--round-trips", type=int, default=200)
+    _db.add_argument(parser)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="exportflow-bench-") as tmp:
         load_before = loadavg()
         report = asyncio.run(
-            run(Path(tmp), args.orders, args.rounds, args.concurrency, args.round_trips)
+            run(
+                Path(tmp),
+                args.database,
+                args.orders,
+                args.rounds,
+                args.concurrency,
+                args.round_trips,
+            )
         )
     report["loadavg_before_after"] = [load_before, loadavg()]
     report["command"] = "python -m bench.throughput " + " ".join(sys.argv[1:])
     OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "throughput.json").write_text(json.dumps(report, indent=2) + "\n")
+    (OUT / f"throughput-{args.database}.json").write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))
 
 

@@ -62,13 +62,31 @@ class EmptyBody(Strict):
     """Body for actions that need no input."""
 
 
+class LicenseLineTerms(Strict):
+    """What BIS approved for one licensed line of the order."""
+
+    sku: str = Field(min_length=1, max_length=64)
+    approved_quantity: int = Field(gt=0, le=10_000_000)
+    approved_value: Money = Field(gt=Decimal(0))
+
+
 class LicenseBody(Strict):
-    """Body of `record-license`."""
+    """Body of `record-license`.
+
+    A license not yet recorded is created from the decision's terms: `lines`, one per
+    licensed line of the order (or, when the order has one licensed line, the older
+    `approved_quantity` and `approved_value`), and `expires_on`.
+    """
 
     decision: LicenseDecision
     license_number: str | None = Field(default=None, min_length=1, max_length=40)
-    approved_quantity: int | None = Field(default=None, gt=0)
-    approved_value: Money | None = Field(default=None, gt=Decimal(0))
+    lines: list[LicenseLineTerms] | None = Field(default=None, max_length=100)
+    approved_quantity: int | None = Field(
+        default=None, gt=0, description="one licensed line: its approved quantity"
+    )
+    approved_value: Money | None = Field(
+        default=None, gt=Decimal(0), description="one licensed line: its approved value"
+    )
     expires_on: date | None = None
     reason: str | None = Field(default=None, max_length=2000)
 

@@ -222,13 +222,28 @@ class Determination(BaseModel):
         return [line.sku for line in self.lines if line.license_required]
 
 
+class AllocatedLine(BaseModel):
+    """One licensed item of an order drawn on one line of its license."""
+
+    sku: str
+    license_line: int
+    quantity: int
+    value: Money
+
+
 class LicenseAllocation(BaseModel):
-    """What an order draws on a license."""
+    """What an order draws on a license: in total, and per licensed line."""
 
     license_number: str
     quantity: int
     value: Money
     expires_on: date
+    # Empty in allocations made before licenses had lines: the whole order drew.
+    lines: list[AllocatedLine] = []
+
+    def covers(self, skus: list[str]) -> bool:
+        """True when every SKU given is drawn (an allocation from before lines covers all)."""
+        return not self.lines or set(skus) <= {line.sku for line in self.lines}
 
 
 class Shipment(BaseModel):
@@ -306,10 +321,27 @@ class OrderView(BaseModel):
     legal_hold: bool = False
 
 
+class OrderSummary(BaseModel):
+    """An order as the order book lists it; `GET /orders/{id}` has the whole order."""
+
+    id: str
+    external_ref: str | None
+    state: OrderState
+    waiting_role: Role | None = Field(description="Whose step it is, if anyone's")
+    purchaser: str
+    end_user: str
+    destination: str
+    skus: list[str]
+    total_quantity: int
+    total_value: Money
+    created_at: datetime
+    updated_at: datetime
+
+
 class OrderPage(BaseModel):
     """A page of orders."""
 
-    items: list[OrderView]
+    items: list[OrderSummary]
     next_cursor: str | None
 
 
@@ -330,4 +362,27 @@ class EventPage(BaseModel):
     """An order's audit trail, oldest first."""
 
     items: list[OrderEvent]
+    next_cursor: str | None = None
+
+
+class Task(BaseModel):
+    """One order waiting on a role."""
+
+    order_id: str
+    state: OrderState
+    actions: list[str]
+    role: Role
+    waiting_since: datetime
+    due_at: datetime | None
+    overdue: bool
+    purchaser: str
+    end_user: str
+    destination: str
+    total_value: Money
+
+
+class TaskPage(BaseModel):
+    """The work queue of a role."""
+
+    items: list[Task]
     next_cursor: str | None = None

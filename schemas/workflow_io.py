@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from schemas.common import Money
 from schemas.documents import EvidenceRequirement
+from schemas.licenses import LicenseParties
 from schemas.orders import (
     BookOrderRequest,
     Determination,
@@ -80,19 +81,31 @@ class DetermineRequest(BaseModel):
     on: date | None = None  # the workflow's today; rules and country groups are dated
 
 
+class DrawLine(BaseModel):
+    """An order's licensed item (its lines of one SKU together), to draw on one license line."""
+
+    sku: str
+    eccn: str | None = None
+    quantity: int
+    value: Money
+    # The line's approved terms when this decision records a new license.
+    approved_quantity: int | None = None
+    approved_value: Money | None = None
+
+
 class AllocateRequest(BaseModel):
-    """Reserve an order's quantity and value on a license (created here when terms are given)."""
+    """Reserve an order's licensed lines on a license (created here when terms are given).
+
+    The license must name the order's parties and destination, and have a line for each item.
+    """
 
     entry_key: str
     order_id: str
     license_number: str
-    approved_quantity: int | None = None
-    approved_value: Money | None = None
     expires_on: date | None = None
     destination: str
-    skus: list[str]
-    quantity: int
-    value: Money
+    parties: LicenseParties = LicenseParties()
+    lines: list[DrawLine] = []
     actor: str
 
 
@@ -119,14 +132,16 @@ class ShipCheckRequest(BaseModel):
 
     order_id: str
     license_number: str | None
+    licensed_skus: list[str] = []  # the order's items that need a license draw to ship
     evidence: list[EvidenceRequirement] = []
     last_shipped_at: datetime | None = None
 
 
 class ShipCheck(BaseModel):
-    """Open blocking license obligations, named."""
+    """Open blocking license obligations, and licensed items without a draw, named."""
 
     blocking: list[str] = []
+    undrawn: list[str] = []
 
 
 class RolesRequest(BaseModel):

@@ -8,12 +8,10 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from schemas.common import Role
-from services import cli_compliance
+from services import cli_compliance, cli_tokens
 from services.config import Settings, get_settings
 from services.logs import configure_for
 
@@ -42,11 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="apply migrations")
 
-    tok = sub.add_parser("token", help="API tokens")
-    tok_sub = tok.add_subparsers(dest="token_command", required=True)
-    create = tok_sub.add_parser("create", help="print a new token for a user and role")
-    create.add_argument("--user", required=True)
-    create.add_argument("--role", required=True, choices=[r.value for r in Role])
+    cli_tokens.add_parsers(sub)
 
     sl = sub.add_parser("screening-list", help="screening lists")
     sl_sub = sl.add_subparsers(dest="sl_command", required=True)
@@ -64,6 +58,9 @@ def _parser() -> argparse.ArgumentParser:
         action=argparse.BooleanOptionalAction,
         default=True,
         help="book nothing when any row is bad (default); --no-atomic books the good orders",
+    )
+    oimp.add_argument(
+        "--report", type=Path, default=None, help="also write the report to this CSV file"
     )
     cli_compliance.add_parsers(sub)
     _webhook_parsers(sub)
@@ -136,7 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "api": _api,
         "worker": _worker,
         "db": _db,
-        "token": _token,
+        "token": cli_tokens.run,
         "screening-list": _screening_list,
         "orders": _orders,
         "webhooks": _webhooks,
@@ -153,7 +150,7 @@ def _api(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _worker(settings: Settings, _: argparse.Namespace) -> int:
-    from services.api.state import connect_temporal
+    from services.ops.state import connect_temporal
     from services.worker import run_worker
     from services.worker_telemetry import install_worker_runtime
 
@@ -182,30 +179,10 @@ def _db(settings: Settings, _: argparse.Namespace) -> int:
     return 0
 
 
-def _token(settings: Settings, args: argparse.Namespace) -> int:
-    print(create_token(settings, args.user, Role(args.role)))
-    return 0
-
-
-def create_token(settings: Settings, user: str, role: Role) -> str:
-    """Issue a token (migrating the database first if needed)."""
-    from services.db import auth_repo
-    from services.db.engine import make_engine, session_factory
-    from services.db.migrate import upgrade
-
-    upgrade(settings.database_url)
-    engine = make_engine(settings.database_url)
-    with session_factory(engine, write=True)() as session:
-        token = auth_repo.create_token(session, user=user, role=role, now=datetime.now(UTC))
-        session.commit()
-    engine.dispose()
-    return token
-
-
 def _orders(settings: Settings, args: argparse.Namespace) -> int:
     from services.orders_import.cli import run_import
 
-    return run_import(settings, args.file, args.user, args.atomic)
+    return run_import(settings, args.file, args.user, args.atomic, args.report)
 
 
 def _screening_list(settings: Settings, args: argparse.Namespace) -> int:

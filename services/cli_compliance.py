@@ -74,19 +74,17 @@ def _rules(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _role(settings: Settings, args: argparse.Namespace) -> int:
-    from services.db.models import UserRow
+    from services.db.auth_repo import revoke_role
 
     engine, sessions = _sessions(settings, write=True)
     with sessions() as session:
-        user = session.get(UserRow, args.user)
-        if user is None:
-            print(f"no user {args.user}", file=sys.stderr)
-            return 2
-        user.roles = ",".join(r for r in user.roles.split(",") if r and r != args.role)
-        session.add(user)
+        left = revoke_role(session, user=args.user, role=Role(args.role))
         session.commit()
     engine.dispose()
-    print(f"{args.user} now holds: {user.roles or 'no role'}")
+    if left is None:
+        print(f"no user {args.user}", file=sys.stderr)
+        return 2
+    print(f"{args.user} now holds: {left or 'no role'}")
     return 0
 
 

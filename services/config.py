@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -23,10 +24,15 @@ class Settings(BaseSettings):
     task_queue: str = "exportflow-orders"
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    # Proxies whose X-Forwarded-Proto/-For the API believes (uvicorn's forwarded_allow_ips):
+    # comma-separated addresses or networks, "*" for any. Behind a TLS proxy, list it here.
+    forwarded_allow_ips: str = "127.0.0.1,::1"
     screening_threshold: float = Field(default=88.0, ge=50, le=100)
     worker_max_concurrent_activities: int = Field(default=50, ge=1)
     worker_max_concurrent_workflow_tasks: int = Field(default=50, ge=1)
-    worker_max_cached_workflows: int = Field(default=10_000, ge=0)
+    # Bounds the worker's memory (~100 KB per cached order); an evicted order replays its
+    # (short) history on its next step: bench/RESULTS.md, "How cost grows with open orders".
+    worker_max_cached_workflows: int = Field(default=1_000, ge=0)
     outbox_interval_seconds: float = Field(default=5.0, gt=0)
     recheck_interval_seconds: float = Field(default=30.0, gt=0)
     review_business_days: int = Field(default=2, ge=1, le=30)
@@ -34,6 +40,8 @@ class Settings(BaseSettings):
     four_eyes_threshold_usd: Decimal = Field(default=Decimal("10000000"), ge=0)
     db_pool_size: int = Field(default=10, ge=1)
     documents_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
+    # Lifetime of a new token unless `token create --expires-in` says otherwise.
+    token_lifetime_days: float = Field(default=90, gt=0, le=3650)
     # Unset: JSON lines for `api` and `worker`, text for `dev`.
     log_format: Literal["json", "text"] | None = None
     log_level: str = Field(default="INFO", pattern=r"(?i)^(debug|info|warning|error|critical)$")
@@ -52,6 +60,18 @@ class Settings(BaseSettings):
     webhooks_lease_seconds: float = Field(default=15.0, ge=1)
     webhooks_poll_seconds: float = Field(default=0.1, gt=0, le=10)
     webhooks_concurrency: int = Field(default=16, ge=1, le=256, description="per subscription")
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _addresses(cls, value: str) -> str:
+        # uvicorn would take a mistyped address for a literal name and trust nobody, silently.
+        for item in (part.strip() for part in value.split(",")):
+            if item and item != "*":
+                try:
+                    ipaddress.ip_network(item) if "/" in item else ipaddress.ip_address(item)
+                except ValueError:
+                    raise ValueError(f"'{item}' is not an IP address or network") from None
+        return value
 
 
 @lru_cache(maxsize=1)

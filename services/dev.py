@@ -15,9 +15,9 @@ from pathlib import Path
 from temporalio.client import Client
 
 from services.api.app import create_app
-from services.api.state import connect_temporal
 from services.config import Settings
 from services.db.migrate import upgrade
+from services.ops.state import connect_temporal
 from services.serve import api_server
 from services.worker import run_worker
 
@@ -144,7 +144,9 @@ async def _serve(settings: Settings, opts: DevOptions, proc: subprocess.Popen[by
     client = await _wait_for_temporal(settings, proc)
     stop = asyncio.Event()
     worker = asyncio.create_task(run_worker(settings, client, stop))
-    server = api_server(create_app(settings), "127.0.0.1", opts.api_port, log_level="warning")
+    server = api_server(
+        create_app(settings), "127.0.0.1", opts.api_port, log_level="warning", settings=settings
+    )
     server.install_stop_signals(
         lambda: print("\nexportflow dev: stopping API, worker and Temporal …", flush=True)
     )

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
+from services.csvout import csv_text
 from services.db import documents_repo, orders_repo
 from services.db.licenses_view import get_license
 from services.db.models import (
     DocumentRow,
     LicenseLedgerRow,
+    LicenseLineRow,
     OrderEventRow,
     OrderLineRow,
     OrderRow,
@@ -43,6 +43,12 @@ def order_record(session: Session, *, order_id: str) -> dict[str, Any] | None:
         .where(LicenseLedgerRow.order_id == order_id)
         .order_by(col(LicenseLedgerRow.id))
     ).all()
+    lines = {
+        r.id: r.line_no
+        for r in session.exec(
+            select(LicenseLineRow).where(col(LicenseLineRow.id).in_({e.line_id for e in ledger}))
+        ).all()
+    }
     snapshot = None
     if view.screening and view.screening.snapshot_id:
         snap = session.get(ScreeningSnapshotRow, view.screening.snapshot_id)
@@ -66,6 +72,8 @@ def order_record(session: Session, *, order_id: str) -> dict[str, Any] | None:
             {
                 "kind": e.kind,
                 "license_number": e.license_number,
+                "license_line": lines.get(e.line_id),
+                "sku": e.sku,
                 "quantity": e.quantity,
                 "value": str(from_cents(e.value_cents)),
                 "actor": e.actor,
@@ -100,7 +108,7 @@ def order_record(session: Session, *, order_id: str) -> dict[str, Any] | None:
     }
 
 
-def _flatten(value: Any, prefix: str, out: list[tuple[str, str]]) -> None:
+def _flatten(value: Any, prefix: str, out: list[tuple[str, object]]) -> None:
     if isinstance(value, dict):
         for key, item in value.items():
             _flatten(item, f"{prefix}.{key}" if prefix else str(key), out)
@@ -108,18 +116,14 @@ def _flatten(value: Any, prefix: str, out: list[tuple[str, str]]) -> None:
         for i, item in enumerate(value):
             _flatten(item, f"{prefix}[{i}]", out)
     else:
-        out.append((prefix, "" if value is None else str(value)))
+        out.append((prefix, value))
 
 
 def record_csv(record: dict[str, Any]) -> str:
     """The record as `field,value` rows: every leaf of the JSON record, by its path."""
-    rows: list[tuple[str, str]] = []
+    rows: list[tuple[str, object]] = [("field", "value")]
     _flatten(record, "", rows)
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(["field", "value"])
-    writer.writerows(rows)
-    return buf.getvalue()
+    return csv_text(rows)
 
 
 def set_legal_hold(

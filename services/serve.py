@@ -6,13 +6,14 @@ import asyncio
 import contextlib
 import signal
 from collections.abc import Iterator
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
 
 from services.api.app import create_app
 from services.api.metrics import multiprocess_dir
-from services.config import get_settings
+from services.config import Settings, get_settings
 from services.logs import configure_for
 
 
@@ -36,7 +37,19 @@ class ApiServer(uvicorn.Server):
             loop.add_signal_handler(sig, stop)
 
 
-def api_server(app: FastAPI, host: str, port: int, log_level: str = "info") -> ApiServer:
+def proxy_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's handling of X-Forwarded-Proto and -For, from trusted proxies only.
+
+    Behind a TLS-terminating proxy the request reaches the API as plain HTTP; the proxy says
+    `X-Forwarded-Proto: https`. uvicorn believes it only from EXPORTFLOW_FORWARDED_ALLOW_IPS,
+    and then the request's scheme is https, so the console's cookies are marked Secure.
+    """
+    return {"proxy_headers": True, "forwarded_allow_ips": settings.forwarded_allow_ips}
+
+
+def api_server(
+    app: FastAPI, host: str, port: int, log_level: str = "info", settings: Settings | None = None
+) -> ApiServer:
     """A server for one process; in-flight requests get 30 s on shutdown."""
     config = uvicorn.Config(
         app,
@@ -45,6 +58,7 @@ def api_server(app: FastAPI, host: str, port: int, log_level: str = "info") -> A
         log_level=log_level,
         timeout_graceful_shutdown=30,
         log_config=None,  # keep our handlers (JSON lines), not uvicorn's own
+        **proxy_options(settings or get_settings()),
     )
     return ApiServer(config)
 
@@ -69,6 +83,7 @@ def run_api(host: str, port: int, workers: int) -> None:
                 workers=workers,
                 timeout_graceful_shutdown=30,
                 log_config=None,
+                **proxy_options(get_settings()),
             )
         return
 

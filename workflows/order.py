@@ -19,8 +19,6 @@ with workflow.unsafe.imports_passed_through():
     from schemas.actions import (
         Action,
         EmptyCommand,
-        LicenseCommand,
-        LicenseDecision,
         NoteCommand,
         ReasonCommand,
         ShipCommand,
@@ -34,22 +32,19 @@ with workflow.unsafe.imports_passed_through():
         Shipment,
     )
     from schemas.workflow_io import (
-        AllocateRequest,
         CommitRequest,
         OrderInput,
         RecheckRequest,
         RolesRequest,
-        ShipCheckRequest,
         WorkflowResult,
     )
     from workflows.activities import OrderActivities
     from workflows.order_amend import Amendments
     from workflows.order_application import ApplicationSteps
     from workflows.order_base import SYSTEM, lookup, persist, refused
-    from workflows.order_screening import ScreeningReview
+    from workflows.order_license import LicenseSteps
     from workflows.rules import transitions as rules
     from workflows.rules.decision import apply_decision, check_decision
-    from workflows.rules.license_input import LicenseTerms, order_draw
 
 S = OrderState
 
@@ -64,7 +59,7 @@ def _new_hit_refusal() -> ApplicationError:
 
 
 @workflow.defn
-class OrderWorkflow(ScreeningReview, ApplicationSteps, Amendments):
+class OrderWorkflow(LicenseSteps, ApplicationSteps, Amendments):
     """One export order, durable for as long as the license decision takes."""
 
     @workflow.init
@@ -169,6 +164,9 @@ class OrderWorkflow(ScreeningReview, ApplicationSteps, Amendments):
         self._status.determination = fresh
         data = {"from": det.rule_id, "to": fresh.rule_id, "ruleset": fresh.ruleset_version}
         material = (fresh.license_required, fresh.policy) != (det.license_required, det.policy)
+        # A drawn order with an item newly licensed needs a draw for it too: back to review.
+        # (Draws from before license lines cover every item, so older orders never take this.)
+        material = material or (self._status.license is not None and not self._drawn())
         if material and self._effective_state() not in (S.SCREENING_REVIEW, S.COMPLIANCE_REVIEW):
             self._status.approvals = []
             reason = f"rule set {fresh.ruleset_version}: {det.rule_id} -> {fresh.rule_id}"
@@ -197,8 +195,7 @@ class OrderWorkflow(ScreeningReview, ApplicationSteps, Amendments):
             data = {"approvals": len(approvals), "needed": needed, "withdrawn": withdrawn}
             to = S.COMPLIANCE_REVIEW
             if len(approvals) >= needed:
-                held = self._status.license is not None
-                to = rules.state_after_approval(self._determination(), license_held=held)
+                to = rules.state_after_approval(self._determination(), license_held=self._drawn())
             await self._move(to, cmd.actor.user, Action.APPROVE, cmd.note, data)
         return self._status
 
@@ -244,51 +241,6 @@ class OrderWorkflow(ScreeningReview, ApplicationSteps, Amendments):
     @reject.validator
     def _v_reject(self, cmd: ReasonCommand) -> None:
         self._check(Action.REJECT, cmd)
-
-    # --- license ---------------------------------------------------------------------
-
-    @workflow.update
-    async def record_license(self, cmd: LicenseCommand) -> OrderStatus:
-        """Compliance: record BIS's decision; an approval reserves on the license."""
-        async with self._lock:
-            self._check(Action.RECORD_LICENSE, cmd)
-            user, act = cmd.actor.user, Action.RECORD_LICENSE
-            if cmd.decision is LicenseDecision.DENIED:
-                await self._move(S.LICENSE_DENIED, user, act, cmd.reason)
-            elif cmd.decision is LicenseDecision.RETURNED:
-                self._status.license_resubmissions += 1
-                reason = cmd.reason or "returned without action; application resubmitted"
-                data = {"decision": "returned", "resubmission": self._status.license_resubmissions}
-                await self._move(S.AWAITING_LICENSE, user, act, reason, data, restart_clock=True)
-            else:
-                terms = self._license_terms(cmd)
-                assert terms is not None  # the decision is "approved"
-                await self._reserve(cmd, terms)
-        return self._status
-
-    @record_license.validator
-    def _v_record_license(self, cmd: LicenseCommand) -> None:
-        self._check(Action.RECORD_LICENSE, cmd)
-
-    async def _reserve(self, cmd: LicenseCommand, terms: LicenseTerms) -> None:
-        booking = self._booking
-        quantity, value = order_draw(booking)
-        req = AllocateRequest(
-            entry_key=self._key("reserve"),
-            order_id=self.order_id,
-            license_number=terms.number,
-            approved_quantity=terms.approved_quantity,
-            approved_value=terms.approved_value,
-            expires_on=terms.expires_on,
-            destination=booking.end_user.country,
-            skus=[line.sku for line in booking.lines],
-            quantity=quantity,
-            value=value,
-            actor=cmd.actor.user,
-        )
-        self._status.license = await persist(OrderActivities.allocate_license, req)
-        data = {"decision": "approved", "license_number": terms.number}
-        await self._move(S.READY_TO_SHIP, cmd.actor.user, Action.RECORD_LICENSE, cmd.reason, data)
 
     # --- holds, cancellation, shipment -----------------------------------------------
 
@@ -347,20 +299,7 @@ class OrderWorkflow(ScreeningReview, ApplicationSteps, Amendments):
             elif await self._apply_rescreen(await self._screen(), "rescreen-before-ship"):
                 raise _new_hit_refusal()
             license = self._status.license
-            check = await lookup(
-                OrderActivities.ship_check,
-                ShipCheckRequest(
-                    order_id=self.order_id,
-                    license_number=license.license_number if license else None,
-                    evidence=self._determination().evidence(),
-                ),
-            )
-            if check.blocking:
-                raise ApplicationError(
-                    "ship refused: " + "; ".join(check.blocking),
-                    type=rules.RefusalKind.CONFLICT,
-                    non_retryable=True,
-                )
+            await self._check_shipment()
             if license is not None:
                 req = CommitRequest(
                     entry_key=self._key("commit"),

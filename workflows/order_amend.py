@@ -15,7 +15,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.order_base import OrderMachine, persist, refused
     from workflows.rules import amend as amending
     from workflows.rules import transitions as rules
-    from workflows.rules.license_input import order_draw
+    from workflows.rules.license_input import draw_lines, order_draw, order_parties
 
 S = OrderState
 
@@ -79,15 +79,15 @@ class Amendments(OrderMachine):
         held = self._status.license
         assert held is not None
         await self._release_license(actor, f"amended: {reason}", "amend-release")
-        quantity, value = order_draw(self._booking)
+        lines = draw_lines(self._booking, self._status.determination)
+        quantity = sum(line.quantity for line in lines)
         req = AllocateRequest(
             entry_key=self._key("amend-reserve"),
             order_id=self.order_id,
             license_number=held.license_number,
             destination=self._booking.consignee().country,
-            skus=[line.sku for line in self._booking.lines],
-            quantity=quantity,
-            value=value,
+            parties=order_parties(self._booking),
+            lines=lines,
             actor=actor,
         )
         try:

@@ -16,7 +16,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from schemas.actions import Action, Command, LicenseCommand
+    from schemas.actions import Action, Command, LicenseCommand, LicenseDecision
     from schemas.orders import (
         BookOrderRequest,
         Determination,
@@ -36,7 +36,13 @@ with workflow.unsafe.imports_passed_through():
     from workflows.activities import OrderActivities
     from workflows.rules import transitions as rules
     from workflows.rules.deadlines import due_at, license_deadline
-    from workflows.rules.license_input import LicenseTerms, license_terms, order_draw
+    from workflows.rules.license_input import (
+        LicenseTerms,
+        check_line_terms,
+        license_terms,
+        licensed_skus,
+        order_draw,
+    )
 
 S = OrderState
 SYSTEM = "system"
@@ -123,6 +129,16 @@ class OrderMachine:
     def _license_terms(self, cmd: LicenseCommand) -> LicenseTerms | None:
         try:
             return license_terms(cmd, workflow.now().date())
+        except rules.Refusal as refusal:
+            raise refused(refusal) from None
+
+    def _check_line_terms(self, cmd: LicenseCommand) -> None:
+        """Validator only: refuse terms that would pool items or miss a licensed line."""
+        if cmd.decision is not LicenseDecision.APPROVED:
+            return
+        licensed = licensed_skus(self._booking, self._status.determination)
+        try:
+            check_line_terms(cmd, licensed)
         except rules.Refusal as refusal:
             raise refused(refusal) from None
 

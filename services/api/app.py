@@ -14,6 +14,7 @@ from services.api.routers import (
     actions,
     changes,
     documents,
+    filing,
     health,
     imports,
     licenses,
@@ -21,12 +22,12 @@ from services.api.routers import (
     records,
     screening,
     tasks,
+    tokens,
     watch,
     webhooks,
 )
-from services.api.state import AppState
 from services.config import Settings, get_settings
-from services.db.engine import make_engine, session_factory
+from services.ops.state import AppState
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -35,19 +36,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
-        state = AppState(
-            settings=settings,
-            engine=engine,
-            read_session=session_factory(engine),
-            write_session=session_factory(engine, write=True),
-        )
+        state = AppState.open(settings)
         app.state.exportflow = state
         # The API serves reads without Temporal and connects when it is back.
         with contextlib.suppress(errors.ServiceUnavailable):
             await state.temporal_client()
         yield
-        engine.dispose()
+        await state.close()
 
     app = FastAPI(
         title="exportflow",
@@ -67,7 +62,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tasks.router,
         records.router,
         documents.router,
+        filing.router,
         screening.router,
+        tokens.router,
         changes.router,
         webhooks.router,
     )

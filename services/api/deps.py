@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlmodel import Session
 from temporalio.client import Client
 
 from schemas.common import Actor, Role
-from services.api.state import AppState
-from services.db import auth_repo
+from services.ops.auth import AuthError, bearer_token, status_reader
+from services.ops.state import AppState
 
 
 async def get_state(request: Request) -> AppState:
@@ -24,19 +23,6 @@ async def get_state(request: Request) -> AppState:
 StateDep = Annotated[AppState, Depends(get_state)]
 
 
-async def get_session(state: StateDep) -> AsyncIterator[Session]:
-    """A read session for one request, closed as soon as the route function returns."""
-    # Async and scope="function": the session (and its pooled connection) is closed on the
-    # event loop right after the route, never held across an await. A sync dependency closed
-    # it later in the thread pool; under 64 concurrent lookups the pool ran dry and a route's
-    # blocking checkout on the loop froze every request (9 rps; see bench/RESULTS.md).
-    with state.read_session() as session:
-        yield session
-
-
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
-
-
 async def get_temporal(state: StateDep) -> Client:
     """The Temporal client; 503 with Retry-After while Temporal is unreachable."""
     return await state.temporal_client()
@@ -44,28 +30,25 @@ async def get_temporal(state: StateDep) -> Client:
 
 TemporalDep = Annotated[Client, Depends(get_temporal)]
 
+# For the OpenAPI description only: the token itself is read by services.ops.auth.bearer_token,
+# the same function the status fast path uses.
 _bearer = HTTPBearer(auto_error=False, description="exportflow token create --user U --role R")
+Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
-async def current_user(
-    request: Request,
-    state: StateDep,
-    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Actor:
-    """The caller, from `Authorization: Bearer TOKEN`; 401 when missing or unknown."""
-    # One indexed read, done on the loop like the routes' reads: cheaper than a thread hop.
-    if creds is None or creds.scheme.lower() != "bearer":
-        raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
-    key = auth_repo.hash_token(creds.credentials)
-    actor = state.actors.get(key) if request.method == "GET" else None
-    if actor is None:
-        with state.read_session() as session:
-            actor = auth_repo.resolve_token(session, token=creds.credentials)
-        if actor is not None:
-            state.actors.put(key, actor)
-    if actor is None:
-        raise HTTPException(401, "invalid or revoked token", headers={"WWW-Authenticate": "Bearer"})
-    return actor
+def _refused(exc: AuthError) -> HTTPException:
+    return HTTPException(exc.status, exc.detail, headers=exc.headers)
+
+
+async def current_user(request: Request, state: StateDep, _: Bearer) -> Actor:
+    """The caller, from `Authorization: Bearer TOKEN`; 401 when missing, unknown or expired."""
+    # Reads may be answered from the process's token cache; a change is authorised against
+    # the database as it is now.
+    token = bearer_token(request.headers.get("authorization"))
+    try:
+        return await state.auth.authenticate(token, fresh=request.method != "GET")
+    except AuthError as exc:
+        raise _refused(exc) from None
 
 
 CurrentUser = Annotated[Actor, Depends(current_user)]
@@ -90,14 +73,13 @@ AnyRole = Annotated[Actor, Depends(require(*Role))]
 Integrator = Annotated[Actor, Depends(require(Role.COMPLIANCE, Role.INTEGRATION))]
 
 
-async def reader(
-    request: Request, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-) -> Actor:
-    """Any role, for the hot status lookup: the same checks as AnyRole in one dependency."""
-    user = await current_user(request, request.app.state.exportflow, creds)
-    if not user.roles:
-        raise HTTPException(403, f"this needs a role; {user.user} has none")
-    return user
+async def reader(request: Request, _: Bearer) -> Actor:
+    """Any role, for the hot status lookup: the fast path's own check (`status_reader`)."""
+    state: AppState = request.app.state.exportflow
+    try:
+        return await status_reader(state.auth, request.headers.get("authorization"))
+    except AuthError as exc:
+        raise _refused(exc) from None
 
 
 Reader = Annotated[Actor, Depends(reader)]

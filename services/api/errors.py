@@ -9,14 +9,18 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import InterfaceError, OperationalError
 
-from workflows.rules.transitions import Refusal, RefusalKind
+from services.ops.errors import (
+    STATUS_FOR_REFUSAL,
+    InvalidInput,
+    NotFound,
+    ServiceUnavailable,
+    field_name,
+)
+from workflows.rules.transitions import Refusal
 
-STATUS_FOR_REFUSAL = {
-    RefusalKind.FORBIDDEN: 403,
-    RefusalKind.CONFLICT: 409,
-    RefusalKind.INVALID: 422,
-}
+__all__ = ["STATUS_FOR_REFUSAL", "ServiceUnavailable", "field_name", "install", "invalid"]
 
 
 class ErrorBody(BaseModel):
@@ -51,28 +55,6 @@ API_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-class ServiceUnavailable(Exception):
-    """A dependency (Temporal) is down; the client should retry later."""
-
-    def __init__(self, message: str, retry_after: int = 5) -> None:
-        super().__init__(message)
-        self.message = message
-        self.retry_after = retry_after
-
-
-def field_name(loc: Sequence[Any]) -> str:
-    """`("body", "lines", 0, "sku")` -> `lines[0].sku`."""
-    parts: list[str] = []
-    for item in loc:
-        if item in ("body", "query", "path", "header") and not parts:
-            continue
-        if isinstance(item, int):
-            parts.append(f"[{item}]")
-        else:
-            parts.append(("." if parts else "") + str(item))
-    return "".join(parts) or "body"
-
-
 def invalid(field_loc: Sequence[Any], message: str) -> RequestValidationError:
     """A 422 naming one field, raised from route code."""
     return RequestValidationError(
@@ -95,6 +77,23 @@ async def _refusal(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(status_code=STATUS_FOR_REFUSAL[exc.kind], content={"detail": exc.message})
 
 
+async def _not_found(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, NotFound)
+    return JSONResponse(status_code=404, content={"detail": exc.message})
+
+
+async def _invalid_input(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, InvalidInput)
+    return await _validation_error(request, invalid(exc.loc, exc.message))
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    # The database refused or dropped the connection (down, restarting, locked past the busy
+    # timeout): the request may be retried, as with Temporal away.
+    unavailable = ServiceUnavailable(f"the database is unavailable ({type(exc).__name__})", 2)
+    return await _unavailable(request, unavailable)
+
+
 async def _unavailable(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ServiceUnavailable)
     return JSONResponse(
@@ -109,3 +108,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(Refusal, _refusal)
     app.add_exception_handler(ServiceUnavailable, _unavailable)
+    app.add_exception_handler(NotFound, _not_found)
+    app.add_exception_handler(OperationalError, _database_error)
+    app.add_exception_handler(InterfaceError, _database_error)
+    app.add_exception_handler(InvalidInput, _invalid_input)

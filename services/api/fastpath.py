@@ -1,12 +1,14 @@
 """The status lookup answered in front of FastAPI: the hottest read, without the stack around it.
 
-Clients poll `GET /api/v1/orders/{order_id}` while an order is screened. Its work is ~25 µs
-(cached token, one version read, the cached rendered view); through FastAPI's routing, its
-dependency resolution and the middleware it took 243 µs, here 86 (bench/NOTES.md, item 6).
-Here only the plain success is answered, with the same body and headers as the route. Every
-other request goes on to FastAPI unchanged: no, unknown or not yet cached token, no role,
-unknown order, HEAD, anything odd. So refusals and error bodies stay the route's own, and the
-route stays in the OpenAPI description.
+Clients poll `GET /api/v1/orders/{order_id}` while an order is screened. Its work is small
+(cached token, a version read shared with the other lookups in flight, the cached rendered
+view); through FastAPI's routing, its dependency resolution and the middleware it took 243 µs,
+here 86 (bench/NOTES.md, item 6). Here only the plain success is answered, with the same body
+and headers as the route, through the same check of the caller (`auth.status_reader`) and the
+same reader and renderer (`state.lookups`, services/ops/views.py). Every other request goes on
+to FastAPI unchanged: no, unknown, revoked or expired token, no role, unknown order, HEAD,
+anything odd. So refusals and error bodies stay the route's own, and the route stays in the
+OpenAPI description.
 """
 
 from __future__ import annotations
@@ -19,9 +21,9 @@ from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.api.metrics import ApiMetrics
-from services.api.state import AppState
-from services.db import auth_repo, orders_repo
 from services.logs import order_context
+from services.ops.auth import status_reader
+from services.ops.state import AppState
 
 ROUTE = "/api/v1/orders/{order_id}"  # the route template the metrics middleware reports
 # Order ids as workflows.ids makes them (and as the metrics middleware takes them); any other
@@ -46,27 +48,23 @@ class StatusLookupFastPath:
             order_id = _order_id(scope)
             if order_id is not None:
                 with order_context(order_id=order_id):
-                    body = self._lookup(scope, order_id)
+                    body = await self._lookup(scope, order_id)
                     if body is not None:
                         await self._answer(send, body, started)
                         return
         await self.app(scope, receive, send)
 
-    def _lookup(self, scope: Scope, order_id: str) -> bytes | None:
+    async def _lookup(self, scope: Scope, order_id: str) -> bytes | None:
         state: AppState | None = getattr(self._owner.state, "exportflow", None)
-        token = _bearer_token(scope)
-        if state is None or token is None:
+        if state is None:
             return None
-        # Only a caller already known from the token cache (filled by the route's `reader`
-        # dependency, GETs only, 5 s) with some role: the same check as `deps.reader`.
-        actor = state.actors.get(auth_repo.hash_token(token))
-        if actor is None or not actor.roles:
-            return None
-        # Blocking, on the loop, as the route does it: ~20 µs on SQLite (pool checkout and one
-        # primary-key read), where a hop to the thread pool and back costs ~110 µs.
+        # The route's own check and renderer (deps.reader calls status_reader too): a refusal
+        # is left to the route, which answers it with its usual body.
         try:
-            return orders_repo.rendered_view(state.engine, order_id, state.views)
-        except Exception:  # the route meets the same failure and answers it as it always has
+            await status_reader(state.auth, _authorization(scope))
+            # The route's read: batched with the other lookups in flight.
+            return await state.lookups.view(order_id)
+        except Exception:  # the route meets the same refusal or failure and answers it
             return None
 
     async def _answer(self, send: Send, body: bytes, started: float) -> None:
@@ -97,13 +95,11 @@ def _order_id(scope: Scope) -> str | None:
     return match.group(1) if match else None
 
 
-def _bearer_token(scope: Scope) -> str | None:
-    # As fastapi.security.HTTPBearer reads it: the first Authorization header, "Bearer <token>".
+def _authorization(scope: Scope) -> str | None:
+    # The first Authorization header, as Starlette's request.headers.get gives it to the route.
     for name, value in scope["headers"]:
         if name == b"authorization":
-            scheme, _, credentials = value.decode("latin-1").partition(" ")
-            credentials = credentials.strip()
-            return credentials if scheme.lower() == "bearer" and credentials else None
+            return str(value.decode("latin-1"))
     return None
 
 

@@ -38,9 +38,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from schemas.orders import OrderState
-from services.api.errors import STATUS_FOR_REFUSAL, ServiceUnavailable
 from services.db.models import OrderRow
 from services.logs import order_context, order_id_var, tag_order
+from services.ops.errors import InvalidInput, NotFound, ServiceUnavailable, status_of
 from workflows.rules.transitions import Refusal
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -147,11 +147,8 @@ class ApiMetrics:
         except HTTPException as exc:
             outcome = _outcome(exc.status_code)
             raise
-        except Refusal as exc:
-            outcome = _outcome(STATUS_FOR_REFUSAL.get(exc.kind, 409))
-            raise
-        except ServiceUnavailable:
-            outcome = "unavailable"
+        except (Refusal, NotFound, InvalidInput, ServiceUnavailable) as exc:
+            outcome = _outcome(status_of(exc))
             raise
         finally:
             self.actions.labels(name, outcome).inc()

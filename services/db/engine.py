@@ -7,10 +7,13 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel import Session, create_engine
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 SessionFactory = Callable[[], Session]
+AsyncSessionFactory = async_sessionmaker[AsyncSession]
 
 
 def make_engine(url: str, *, pool_size: int = 10) -> Engine:
@@ -24,6 +27,44 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
         event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
     return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+def async_url(url: str) -> URL:
+    """The same database through its asyncio driver: aiosqlite, or psycopg's async mode."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return parsed.set(drivername="sqlite+aiosqlite")
+    # SQLAlchemy's psycopg dialect runs psycopg's AsyncConnection under create_async_engine.
+    return parsed.set(drivername="postgresql+psycopg")
+
+
+def make_async_engine(url: str, *, pool_size: int = 10, reads: bool = False) -> AsyncEngine:
+    """The API's engine: database IO never blocks the event loop (SQLite's runs in a thread
+    per connection, PostgreSQL's on the loop through psycopg's async connection).
+
+    `reads=True`: for reads only, in autocommit on PostgreSQL, which saves the BEGIN and the
+    ROLLBACK round trips around every query.
+    """
+    target = async_url(url)
+    if target.get_backend_name() == "sqlite":
+        if target.database and target.database != ":memory:":
+            Path(target.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(
+            target, connect_args={"timeout": 30}, pool_size=pool_size, max_overflow=pool_size
+        )
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
+        return engine
+    # No pre-ping: it would double the round trips of the hottest read. A connection the server
+    # dropped fails one query, and SQLAlchemy then replaces the whole pool.
+    extra: dict[str, Any] = {"isolation_level": "AUTOCOMMIT"} if reads else {}
+    return create_async_engine(target, pool_size=pool_size, max_overflow=pool_size, **extra)
+
+
+def async_session_factory(engine: AsyncEngine, *, write: bool = False) -> AsyncSessionFactory:
+    """Async sessions (SQLModel's, so `run_sync` hands the repositories a SQLModel Session)."""
+    bind = engine.execution_options(sqlite_immediate=True) if write else engine
+    return async_sessionmaker(bind, class_=AsyncSession, expire_on_commit=False)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -1,4 +1,4 @@
-"""Read side of licenses: one license with its ledger, and the license list."""
+"""Read side of licenses: one license with its lines, parties and ledger, and the list."""
 
 from __future__ import annotations
 
@@ -8,36 +8,59 @@ from sqlmodel import Session, col, select
 
 from schemas.licenses import (
     LedgerEntry,
+    LicenseLineView,
     LicenseOrder,
     LicensePage,
     LicenseSummary,
     LicenseView,
     ObligationView,
 )
-from services.db.licenses_repo import COMMIT, RELEASE, RESERVE, usage
-from services.db.models import LicenseLedgerRow, LicenseRow, ObligationRow
+from services.db.licenses_repo import (
+    COMMIT,
+    RELEASE,
+    RESERVE,
+    Usage,
+    line_usage,
+    lines_of,
+    parties_of,
+    usage,
+)
+from services.db.models import LicenseLedgerRow, LicenseLineRow, LicenseRow, ObligationRow
 from services.db.money import from_cents, utc
+
+
+def _order(order_id: str, rows: list[LicenseLedgerRow]) -> LicenseOrder:
+    """One order's latest draw: per line and item, its last reservation and what followed."""
+    latest: dict[tuple[int, str | None], LicenseLedgerRow] = {}
+    for r in rows:
+        if r.kind == RESERVE:
+            latest[(r.line_id, r.sku)] = r
+    after = [
+        r
+        for r in rows
+        if r.kind != RESERVE
+        and (r.line_id, r.sku) in latest
+        and (r.id or 0) > (latest[(r.line_id, r.sku)].id or 0)
+    ]
+    held = list(latest.values())
+    return LicenseOrder(
+        order_id=order_id,
+        skus=[r.sku for r in held if r.sku],
+        quantity=sum(r.quantity for r in held),
+        value=from_cents(sum(r.value_cents for r in held)),
+        released=any(r.kind == RELEASE for r in after),
+        shipped=any(r.kind == COMMIT for r in after),
+        allocated_at=utc(max(r.at for r in held)),
+    )
 
 
 def _orders(entries: list[LicenseLedgerRow]) -> list[LicenseOrder]:
     by_order: dict[str, list[LicenseLedgerRow]] = defaultdict(list)
     for e in entries:
         by_order[e.order_id].append(e)
-    orders = []
-    for order_id, rows in by_order.items():
-        last_reserve = max((r for r in rows if r.kind == RESERVE), key=lambda r: r.id or 0)
-        after = [r for r in rows if (r.id or 0) > (last_reserve.id or 0)]
-        orders.append(
-            LicenseOrder(
-                order_id=order_id,
-                quantity=last_reserve.quantity,
-                value=from_cents(last_reserve.value_cents),
-                released=any(r.kind == RELEASE for r in after),
-                shipped=any(r.kind == COMMIT for r in after),
-                allocated_at=utc(last_reserve.at),
-            )
-        )
-    return orders
+    return [
+        _order(oid, rows) for oid, rows in by_order.items() if any(r.kind == RESERVE for r in rows)
+    ]
 
 
 def obligation_view(row: ObligationRow) -> ObligationView:
@@ -54,8 +77,40 @@ def obligation_view(row: ObligationRow) -> ObligationView:
     )
 
 
+def _line_view(row: LicenseLineRow, u: Usage) -> LicenseLineView:
+    return LicenseLineView(
+        line=row.line_no,
+        sku=row.sku,
+        eccn=row.eccn,
+        approved_quantity=row.approved_quantity,
+        approved_value=from_cents(row.approved_value_cents),
+        allocated_quantity=u.reserved_quantity,
+        allocated_value=from_cents(u.reserved_cents),
+        shipped_quantity=u.shipped_quantity,
+        shipped_value=from_cents(u.shipped_cents),
+        remaining_quantity=row.approved_quantity - u.reserved_quantity,
+        remaining_value=from_cents(row.approved_value_cents - u.reserved_cents),
+        pooled_skus=list(row.pooled_skus) if row.pooled else None,
+    )
+
+
+def _ledger_entry(e: LicenseLedgerRow, numbers: dict[int, int]) -> LedgerEntry:
+    return LedgerEntry(
+        kind=e.kind,
+        order_id=e.order_id,
+        line=numbers.get(e.line_id, 0),
+        sku=e.sku,
+        quantity=e.quantity,
+        value=from_cents(e.value_cents),
+        actor=e.actor,
+        reason=e.reason,
+        itn=e.itn,
+        at=utc(e.at),
+    )
+
+
 def get_license(session: Session, *, number: str) -> LicenseView | None:
-    """A license, what is reserved, shipped and left, its orders, ledger and obligations."""
+    """A license, its parties and lines, what is drawn, shipped and left, orders, obligations."""
     lic = session.get(LicenseRow, number)
     if lic is None:
         return None
@@ -71,40 +126,38 @@ def get_license(session: Session, *, number: str) -> LicenseView | None:
         .where(ObligationRow.license_number == number)
         .order_by(col(ObligationRow.id))
     ).all()
-    used = usage(session, number)
+    rows, used = lines_of(session, number), line_usage(session, number)
+    lines = [_line_view(r, used.get(r.id or 0, Usage())) for r in rows]
+    numbers = {r.id or 0: r.line_no for r in rows}
+    parties = parties_of(lic)
+    approved_q = sum(r.approved_quantity for r in rows)
+    approved_c = sum(r.approved_value_cents for r in rows)
+    total = usage(session, number)
     return LicenseView(
         number=lic.number,
         application_control_number=lic.application_control_number,
         licensee=lic.licensee,
-        consignee=lic.consignee,
+        ultimate_consignee=parties.ultimate_consignee,
+        end_user=parties.end_user,
+        intermediate_consignees=parties.intermediate_consignees,
+        consignee=parties.ultimate_consignee.name if parties.ultimate_consignee else "",
         destination=lic.destination,
-        skus=lic.skus,
-        approved_quantity=lic.approved_quantity,
-        approved_value=from_cents(lic.approved_value_cents),
-        allocated_quantity=used.reserved_quantity,
-        allocated_value=from_cents(used.reserved_cents),
-        shipped_quantity=used.shipped_quantity,
-        shipped_value=from_cents(used.shipped_cents),
-        remaining_quantity=lic.approved_quantity - used.reserved_quantity,
-        remaining_value=from_cents(lic.approved_value_cents - used.reserved_cents),
+        skus=sorted({s for r in rows for s in ([r.sku] if r.sku else r.pooled_skus)}),
+        lines=lines,
+        approved_quantity=approved_q,
+        approved_value=from_cents(approved_c),
+        allocated_quantity=total.reserved_quantity,
+        allocated_value=from_cents(total.reserved_cents),
+        shipped_quantity=total.shipped_quantity,
+        shipped_value=from_cents(total.shipped_cents),
+        remaining_quantity=approved_q - total.reserved_quantity,
+        remaining_value=from_cents(approved_c - total.reserved_cents),
         valid_from=lic.valid_from,
         expires_on=lic.expires_on,
         recorded_by=lic.recorded_by,
         recorded_at=utc(lic.recorded_at),
         orders=_orders(entries),
-        ledger=[
-            LedgerEntry(
-                kind=e.kind,
-                order_id=e.order_id,
-                quantity=e.quantity,
-                value=from_cents(e.value_cents),
-                actor=e.actor,
-                reason=e.reason,
-                itn=e.itn,
-                at=utc(e.at),
-            )
-            for e in entries
-        ],
+        ledger=[_ledger_entry(e, numbers) for e in entries],
         obligations=[obligation_view(o) for o in obligations],
     )
 
@@ -116,17 +169,21 @@ def list_licenses(session: Session, *, limit: int = 200) -> LicensePage:
     ).all()
     items = []
     for lic in rows:
+        lines = lines_of(session, lic.number)
+        approved_q = sum(r.approved_quantity for r in lines)
+        approved_c = sum(r.approved_value_cents for r in lines)
         used = usage(session, lic.number)
         items.append(
             LicenseSummary(
                 number=lic.number,
                 licensee=lic.licensee,
                 destination=lic.destination,
-                approved_quantity=lic.approved_quantity,
+                lines=len(lines),
+                approved_quantity=approved_q,
                 allocated_quantity=used.reserved_quantity,
-                remaining_quantity=lic.approved_quantity - used.reserved_quantity,
-                approved_value=from_cents(lic.approved_value_cents),
-                remaining_value=from_cents(lic.approved_value_cents - used.reserved_cents),
+                remaining_quantity=approved_q - used.reserved_quantity,
+                approved_value=from_cents(approved_c),
+                remaining_value=from_cents(approved_c - used.reserved_cents),
                 expires_on=lic.expires_on,
             )
         )

@@ -104,32 +104,58 @@ class OrderEventRow(SQLModel, table=True):
 
 
 class LicenseRow(SQLModel, table=True):
-    """A BIS license shared by the orders allocated to it."""
+    """A BIS license shared by the orders drawn on it: its parties here, its items in lines."""
 
     __tablename__ = "licenses"
 
     number: str = Field(primary_key=True, max_length=40)
     application_control_number: str | None = Field(default=None, max_length=20)
     licensee: str = Field(default="", max_length=200)
-    consignee: str = Field(default="", max_length=200)
     destination: str | None = Field(default=None, max_length=2)
-    skus: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    approved_quantity: int
-    approved_value_cents: int = Field(sa_column=Column(BigInteger, nullable=False))
+    parties: dict[str, Any] = Field(
+        default_factory=dict,
+        sa_column=Column(JSON, nullable=False),
+        description="schemas.licenses.LicenseParties",
+    )
     valid_from: date | None = None
     expires_on: date
     recorded_by: str = Field(max_length=100)
     recorded_at: datetime = _ts()
 
 
+class LicenseLineRow(SQLModel, table=True):
+    """One item line of a license (an SKU or an ECCN) with its approved quantity and value."""
+
+    __tablename__ = "license_lines"
+    __table_args__ = (
+        UniqueConstraint("license_number", "line_no", name="uq_license_lines_number_line"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    license_number: str = Field(index=True, foreign_key="licenses.number", max_length=40)
+    line_no: int
+    sku: str | None = Field(default=None, max_length=64)
+    eccn: str | None = Field(default=None, max_length=20)
+    approved_quantity: int
+    approved_value_cents: int = Field(sa_column=Column(BigInteger, nullable=False))
+    # Migrated from a license that pooled several SKUs under one quantity: its orders ship or
+    # release as before, but it takes no new draws (services/db/migrations 0005).
+    pooled: bool = False
+    pooled_skus: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
 class LicenseLedgerRow(SQLModel, table=True):
-    """An entry of a license's ledger: reserve, commit or release; remaining is derived."""
+    """An entry of a license line's ledger: reserve, commit or release; remaining is derived."""
 
     __tablename__ = "license_ledger"
 
     id: int | None = Field(default=None, primary_key=True)
     entry_key: str = Field(unique=True, max_length=120, description="idempotency key")
     license_number: str = Field(index=True, foreign_key="licenses.number", max_length=40)
+    line_id: int = Field(index=True, foreign_key="license_lines.id")
+    sku: str | None = Field(
+        default=None, max_length=64, description="the order's item; None: a whole order"
+    )
     order_id: str = Field(index=True, max_length=40)
     kind: str = Field(max_length=10)
     quantity: int
@@ -167,15 +193,30 @@ class UserRow(SQLModel, table=True):
 
 
 class TokenRow(SQLModel, table=True):
-    """An API token, stored only as its SHA-256 hash."""
+    """An API token, stored only as its SHA-256 hash; it expires and can be revoked alone."""
 
     __tablename__ = "api_tokens"
 
     token_hash: str = Field(primary_key=True, max_length=64)
+    token_id: str = Field(unique=True, index=True, max_length=32, description="shown, not secret")
     user_name: str = Field(index=True, foreign_key="users.name", max_length=100)
     role: str = Field(max_length=32)
     created_at: datetime = _ts()
+    expires_at: datetime = _ts()
+    # Written at most once a minute per token (services/ops/auth.py), not on every request.
+    last_used_at: datetime | None = _ts(nullable=True)
     revoked_at: datetime | None = _ts(nullable=True)
+    revoked_by: str | None = Field(default=None, max_length=100)
+
+
+class AuthGenerationRow(SQLModel, table=True):
+    """One row counting changes to tokens and roles (moved by triggers, migration 0004), so
+    every API process drops what it cached about tokens."""
+
+    __tablename__ = "auth_generation"
+
+    id: int = Field(default=1, primary_key=True)
+    generation: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
 
 
 class ScreeningSnapshotRow(SQLModel, table=True):

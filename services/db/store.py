@@ -14,7 +14,7 @@ from schemas.workflow_io import (
     ShipCheckRequest,
     TransitionRecord,
 )
-from services.db import documents_repo, licenses_repo, orders_repo
+from services.db import documents_repo, license_draws, licenses_repo, orders_repo
 from services.db.engine import SessionFactory
 from services.db.models import UserRow
 
@@ -34,26 +34,30 @@ class SqlOrderStore:
     def allocate_license(self, req: AllocateRequest) -> LicenseAllocation:
         """Reserve the order on its license, atomically."""
         with self._session() as session:
-            allocation = licenses_repo.reserve(session, req, now=datetime.now(UTC))
+            allocation = license_draws.reserve(session, req, now=datetime.now(UTC))
             session.commit()
             return allocation
 
     def release_license(self, req: ReleaseRequest) -> None:
         """Release the order's reservation, if any."""
         with self._session() as session:
-            licenses_repo.release(session, req, now=datetime.now(UTC))
+            license_draws.release(session, req, now=datetime.now(UTC))
             session.commit()
 
     def commit_license(self, req: CommitRequest) -> None:
         """Mark the order's reservation shipped."""
         with self._session() as session:
-            licenses_repo.commit(session, req, now=datetime.now(UTC))
+            license_draws.commit(session, req, now=datetime.now(UTC))
             session.commit()
 
     def ship_check(self, req: ShipCheckRequest) -> ShipCheck:
-        """Name the open blocking obligations of the order's license and missing evidence."""
+        """Name the open blocking obligations of the order's license, missing evidence, and
+        licensed items without a draw."""
         blocking: list[str] = []
         with self._session() as session:
+            undrawn = license_draws.undrawn(
+                session, order_id=req.order_id, licensed=req.licensed_skus
+            )
             if req.license_number is not None:
                 rows = licenses_repo.blocking_obligations(session, number=req.license_number)
                 blocking += [
@@ -72,7 +76,7 @@ class SqlOrderStore:
             + (" (a new one for every shipment)" if m.per_shipment else "")
             for m in missing
         ]
-        return ShipCheck(blocking=blocking)
+        return ShipCheck(blocking=blocking, undrawn=undrawn)
 
     def roles_of(self, users: list[str]) -> dict[str, list[Role]]:
         """Current roles of each user; an unknown user holds none."""

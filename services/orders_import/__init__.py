@@ -2,5 +2,14 @@
 
 from services.orders_import.book import ImportReport, OrderResult, import_csv
 from services.orders_import.parse import COLUMNS, OPTIONAL_COLUMNS, RowError
+from services.orders_import.report import report_csv
 
-__all__ = ["COLUMNS", "OPTIONAL_COLUMNS", "ImportReport", "OrderResult", "RowError", "import_csv"]
+__all__ = [
+    "COLUMNS",
+    "OPTIONAL_COLUMNS",
+    "ImportReport",
+    "OrderResult",
+    "RowError",
+    "import_csv",
+    "report_csv",
+]

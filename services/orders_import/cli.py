@@ -15,6 +15,7 @@ from services.config import Settings
 from services.db.engine import make_engine, session_factory
 from services.db.models import UserRow
 from services.orders_import.book import ImportReport, import_csv
+from services.orders_import.report import report_csv
 
 
 class Progress:
@@ -55,7 +56,7 @@ def _sales_ops_user(settings: Settings, user: str) -> str | None:
 
 
 async def _book(settings: Settings, data: bytes, user: str, atomic: bool) -> ImportReport:
-    from services.api.state import connect_temporal
+    from services.ops.state import connect_temporal
 
     async def temporal() -> Client | None:
         try:
@@ -79,7 +80,9 @@ async def _book(settings: Settings, data: bytes, user: str, atomic: bool) -> Imp
         engine.dispose()
 
 
-def run_import(settings: Settings, path: Path, user: str, atomic: bool) -> int:
+def run_import(
+    settings: Settings, path: Path, user: str, atomic: bool, report_path: Path | None = None
+) -> int:
     """Import the file as `user`; exit 0 when every order is booked (or was already)."""
     refused = _sales_ops_user(settings, user)
     if refused:
@@ -90,4 +93,6 @@ def run_import(settings: Settings, path: Path, user: str, atomic: bool) -> int:
     for error in report.errors:
         print(f"row {error.row}, {error.field}: {error.message}", file=sys.stderr)
     print(f"{report.detail} ({report.rows:,} rows, {time.monotonic() - started:.1f} s)")
+    if report_path is not None:
+        report_path.write_text(report_csv(report), encoding="utf-8")
     return 1 if report.errors else 0

@@ -38,8 +38,9 @@ async def signin(request: Request) -> Response:
     form = await session.checked_form(request)
     token = str(form.get("token") or "").strip()
     next_ = session.safe_next(str(form.get("next") or ""))
-    if session.resolve(request, token) is None:
-        return _signin_page(request, next_, "This token is unknown or has been revoked.", 401)
+    if await session.resolve(request, token) is None:
+        refused = "This token is unknown, has expired or has been revoked."
+        return _signin_page(request, next_, refused, 401)
     response = RedirectResponse(next_, status_code=303)
     session.start_session(response, request, token)
     return response

@@ -9,9 +9,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from schemas.common import Role
+from schemas.orders import BookOrderRequest
+from services.ops import orders
 from services.web import forms
-from services.web.api_client import ConsoleApi
-from services.web.session import User, WebUser, checked_form
+from services.web.failures import REFUSALS, failure
+from services.web.session import User, WebUser, app_state, checked_form
 from services.web.templating import render
 from workflows.catalog import load_catalog
 
@@ -60,7 +62,7 @@ async def new_order(request: Request, user: User) -> Response:
 
 @router.post("/orders/new")
 async def book(request: Request, user: User) -> Response:
-    """Book through the API; field errors are shown beside their inputs."""
+    """Book as the API does; field errors are shown beside their inputs."""
     form = await checked_form(request)
     if refused := _refuse(request, user):
         return refused
@@ -70,10 +72,13 @@ async def book(request: Request, user: User) -> Response:
     errors = forms.booking_errors(values)
     if errors:
         return _form(request, user, values, errors, key, 422)
-    answer = await ConsoleApi(request, user).post(
-        "/orders", forms.booking_body(values), headers={"Idempotency-Key": f"console:{key}"}
-    )
-    if answer.ok:
-        return RedirectResponse(f"/orders/{answer.body['id']}?done=book", status_code=303)
-    fields = answer.field_errors()
-    return _form(request, user, values, fields, key, answer.status, "" if fields else answer.detail)
+    try:
+        body = BookOrderRequest.model_validate(forms.booking_body(values))
+        view, _ = await orders.book_order(
+            app_state(request), body, user=user.name, key=f"console:{key}"
+        )
+    except REFUSALS as exc:
+        failed = failure(exc)
+        detail = "" if failed.fields else failed.detail
+        return _form(request, user, values, failed.fields, key, failed.status, detail)
+    return RedirectResponse(f"/orders/{view.id}?done=book", status_code=303)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import types
 import typing
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -15,7 +17,7 @@ from starlette.datastructures import FormData
 
 from schemas.actions import BODY_FOR_ACTION, Action
 from schemas.orders import BookOrderRequest
-from services.api.errors import field_name
+from services.ops.errors import field_name
 
 LABELS = {
     "approved_value": "Approved value (USD)",
@@ -47,6 +49,13 @@ class Input:
     required: bool
     options: tuple[str, ...] = ()
     hint: str = ""
+    value: str = ""  # a hidden input's fixed value
+
+
+# The record-license form asks for terms per licensed line when there are several; with one,
+# the older approved_quantity and approved_value say it (the API takes both).
+_LINE_TERMS = ("approved_quantity", "approved_value")
+_LINE_FIELD = re.compile(r"^lines\[(\d{1,2})\]\.(sku|approved_quantity|approved_value)$")
 
 
 def _base(annotation: Any) -> Any:
@@ -70,15 +79,35 @@ def _kind(name: str, base: Any) -> tuple[str, tuple[str, ...]]:
     return ("textarea" if name in LONG_TEXT else "text"), ()
 
 
-def inputs_for(action: Action) -> list[Input]:
-    """The inputs an action's body takes, straight from its API model."""
+def inputs_for(action: Action, licensed: Sequence[str] = ()) -> list[Input]:
+    """The inputs an action's body takes, straight from its API model.
+
+    `licensed`: the order's licensed SKUs, for the record-license form's per-line terms.
+    """
     model = BODY_FOR_ACTION[action]
     inputs = []
     for name, info in model.model_fields.items():
+        if name == "lines":
+            continue  # a list: per-line inputs below
+        if name in _LINE_TERMS and len(licensed) > 1:
+            if name == _LINE_TERMS[0]:
+                inputs += _line_inputs(licensed)
+            continue
         kind, options = _kind(name, _base(info.annotation))
         label = LABELS.get(name) or name.replace("_", " ").capitalize()
         hint = info.description or ""
         inputs.append(Input(name, label, kind, info.is_required(), options, hint))
+    return inputs
+
+
+def _line_inputs(licensed: Sequence[str]) -> list[Input]:
+    inputs = []
+    for i, sku in enumerate(licensed):
+        inputs += [
+            Input(f"lines[{i}].sku", "SKU", "hidden", False, value=sku),
+            Input(f"lines[{i}].approved_quantity", f"{sku}: approved quantity", "number", False),
+            Input(f"lines[{i}].approved_value", f"{sku}: approved value (USD)", "money", False),
+        ]
     return inputs
 
 
@@ -87,14 +116,35 @@ def button(action: Action) -> str:
     return BUTTONS.get(action) or action.value.replace("-", " ").capitalize()
 
 
-def action_body(action: Action, form: FormData) -> dict[str, str]:
+def action_body(action: Action, form: FormData) -> dict[str, Any]:
     """The JSON body for an action: the filled-in inputs (the API validates them)."""
-    body = {}
+    body: dict[str, Any] = {}
     for spec in inputs_for(action):
         value = form.get(spec.name)
         if isinstance(value, str) and value.strip():
             body[spec.name] = value.strip()
+    lines = _lines_of(form) if action is Action.RECORD_LICENSE else []
+    if lines:
+        body["lines"] = lines
     return body
+
+
+def refill(body: dict[str, Any]) -> dict[str, str]:
+    """The form's values again after a refusal, per-line terms by their input names."""
+    values = {k: v for k, v in body.items() if isinstance(v, str)}
+    for i, line in enumerate(body.get("lines") or []):
+        values |= {f"lines[{i}].{k}": v for k, v in line.items()}
+    return values
+
+
+def _lines_of(form: FormData) -> list[dict[str, str]]:
+    """Per-line terms of the form: the lines with a quantity or value filled in."""
+    found: dict[int, dict[str, str]] = {}
+    for key, value in form.multi_items():
+        match = _LINE_FIELD.match(key)
+        if match and isinstance(value, str) and value.strip():
+            found.setdefault(int(match[1]), {})[match[2]] = value.strip()
+    return [line for _, line in sorted(found.items()) if any(line.get(t) for t in _LINE_TERMS)]
 
 
 def booking_values(form: FormData) -> dict[str, str]:

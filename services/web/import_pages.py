@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date, timedelta
 
 from fastapi import APIRouter, Request
@@ -11,9 +9,10 @@ from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 
 from schemas.common import Role
+from services.csvout import csv_text
+from services.ops.imports import MAX_BYTES, import_orders
 from services.orders_import import COLUMNS, OPTIONAL_COLUMNS
-from services.web.api_client import ConsoleApi
-from services.web.session import User, WebUser, checked_form
+from services.web.session import User, WebUser, app_state, checked_form
 from services.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -54,9 +53,7 @@ async def import_form(request: Request, user: User) -> Response:
 async def sample(user: User) -> Response:
     """A two-order example file in the import layout."""
     ship = (date.today() + timedelta(days=60)).isoformat()
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(COLUMNS)
+    rows: list[list[str]] = [list(COLUMNS)]
     buyer = ["Example Cloud Computing Co., Ltd.", "CN", "Shenzhen"]
     user_ = ["Example Inference Services Ltd.", "CN", "Beijing"]
     for ref, sku, qty, price in (
@@ -64,14 +61,14 @@ async def sample(user: User) -> Response:
         ("PO-1001", "RTX-PRO-6000D", "8", "8500.00"),
         ("PO-1002", "H20", "40", "11800.00"),
     ):
-        writer.writerow([ref, *buyer, *user_, "commercial AI inference", ship, sku, qty, price])
+        rows.append([ref, *buyer, *user_, "commercial AI inference", ship, sku, qty, price])
     headers = {"Content-Disposition": 'attachment; filename="exportflow-import-sample.csv"'}
-    return Response(out.getvalue(), media_type="text/csv", headers=headers)
+    return Response(csv_text(rows), media_type="text/csv", headers=headers)
 
 
 @router.post("/import")
 async def upload(request: Request, user: User) -> Response:
-    """Send the file to the API's import and show what became of every order and row."""
+    """Import the file as the API does and show what became of every order and row."""
     form = await checked_form(request)
     if refused := _refuse(request, user):
         return refused
@@ -80,12 +77,11 @@ async def upload(request: Request, user: User) -> Response:
         return _page(request, user, 422, error="Choose a CSV file to upload.")
     atomic = form.get("atomic") == "on"
     data = await file.read()
-    answer = await ConsoleApi(request, user).call(
-        "POST",
-        "/orders/import",
-        params={"atomic": str(atomic).lower()},
-        files={"file": (file.filename, data, "text/csv")},
-    )
-    if "results" not in answer.body:
-        return _page(request, user, answer.status, error=answer.detail)
-    return _page(request, user, answer.status, report=answer.body, filename=file.filename)
+    if len(data) > MAX_BYTES:
+        return _page(
+            request, user, 413, error=f"The file is over {MAX_BYTES // 2**20} MiB; split it."
+        )
+    report = await import_orders(app_state(request), data, user=user.name, atomic=atomic)
+    status = 422 if atomic and report.errors else 200
+    body = report.model_dump(mode="json")
+    return _page(request, user, status, report=body, filename=file.filename)

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
 
-from schemas.webhooks import EVENT_ACTIONS
-from services.web.api_client import ConsoleApi
-from services.web.session import User, WebUser, checked_form
+from schemas.common import Role
+from schemas.webhooks import EVENT_ACTIONS, WebhookCreate
+from services.ops import webhooks as ops
+from services.ops.errors import InvalidInput, NotFound, status_of
+from services.web.session import User, WebUser, app_state, checked_form
 from services.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -22,15 +24,27 @@ def _words(value: object) -> list[str]:
     return [w.strip() for w in str(value or "").replace(",", " ").split() if w.strip()]
 
 
+def _refused(request: Request, user: WebUser) -> Response | None:
+    # The same roles as the API's webhook routes.
+    if user.actor.roles & {Role.COMPLIANCE, Role.INTEGRATION}:
+        return None
+    message = "Integrations need the compliance or integration role."
+    return render(request, "error.html", user, 403, message=message)
+
+
 async def _page(request: Request, user: WebUser, status: int = 200, **context: Any) -> Response:
-    api = ConsoleApi(request, user)
-    answer = await api.get("/webhooks")
-    if not answer.ok:
-        return render(request, "error.html", user, answer.status, message=answer.detail)
+    if (refused := _refused(request, user)) is not None:
+        return refused
+    state = app_state(request)
     subs = []
-    for hook in answer.body["items"]:
-        log = await api.get(f"/webhooks/{quote(hook['id'], safe='')}/deliveries", limit=RECENT)
-        subs.append({"hook": hook, "deliveries": log.body["items"] if log.ok else []})
+    for hook in await ops.subscriptions(state):
+        log = await ops.deliveries(state, hook.id, limit=RECENT)
+        subs.append(
+            {
+                "hook": hook.model_dump(mode="json"),
+                "deliveries": [d.model_dump(mode="json") for d in log],
+            }
+        )
     context.setdefault("values", {})
     context.setdefault("errors", {})
     context.setdefault("secret", None)
@@ -68,21 +82,32 @@ async def create(request: Request, user: User) -> Response:
         "skus": _words(values["skus"]),
         "description": values["description"] or None,
     }
-    answer = await ConsoleApi(request, user).post("/webhooks", body)
-    if answer.ok:
-        return await _page(request, user, 201, secret=answer.body)
-    errors = {k.split("[")[0]: v for k, v in answer.field_errors().items()}
-    error = "" if errors else answer.detail
-    return await _page(request, user, answer.status, values=values, errors=errors, error=error)
+    if (refused := _refused(request, user)) is not None:
+        return refused
+    errors: dict[str, str] = {}
+    try:
+        created = await ops.create(
+            app_state(request), WebhookCreate.model_validate(body), user=user.actor.user
+        )
+    except ValidationError as exc:
+        errors = {str(e["loc"][0]): str(e["msg"]) for e in exc.errors() if e["loc"]}
+    except InvalidInput as exc:
+        errors = {str(exc.loc[1] if len(exc.loc) > 1 else exc.loc[0]): exc.message}
+    else:
+        return await _page(request, user, 201, secret=created.model_dump(mode="json"))
+    return await _page(request, user, 422, values=values, errors=errors, error="")
 
 
 @router.post("/integrations/webhooks/{webhook_id}/delete")
 async def delete(request: Request, user: User, webhook_id: str) -> Response:
     """Unsubscribe."""
     await checked_form(request)
-    answer = await ConsoleApi(request, user).call("DELETE", f"/webhooks/{quote(webhook_id)}")
-    if not answer.ok:
-        return render(request, "error.html", user, answer.status, message=answer.detail)
+    if (refused := _refused(request, user)) is not None:
+        return refused
+    try:
+        await ops.remove(app_state(request), webhook_id)
+    except NotFound as exc:
+        return render(request, "error.html", user, status_of(exc), message=exc.message)
     return RedirectResponse("/integrations?done=deleted", status_code=303)
 
 
@@ -90,8 +115,10 @@ async def delete(request: Request, user: User, webhook_id: str) -> Response:
 async def redeliver(request: Request, user: User, webhook_id: str, delivery_id: str) -> Response:
     """Send a delivery again under its webhook-id."""
     await checked_form(request)
-    path = f"/webhooks/{quote(webhook_id)}/deliveries/{quote(delivery_id)}/redeliver"
-    answer = await ConsoleApi(request, user).post(path, None)
-    if not answer.ok:
-        return render(request, "error.html", user, answer.status, message=answer.detail)
+    if (refused := _refused(request, user)) is not None:
+        return refused
+    try:
+        await ops.redeliver(app_state(request), webhook_id, delivery_id)
+    except NotFound as exc:
+        return render(request, "error.html", user, status_of(exc), message=exc.message)
     return RedirectResponse("/integrations?done=redeliver", status_code=303)

@@ -8,18 +8,19 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from schemas.actions import Action
-from schemas.orders import OrderState
+from schemas.orders import Determination, OrderState
 from services.db import orders_repo
-from services.db.money import from_cents, utc
+from services.ops import actions, filing, orders
+from services.ops.errors import NotFound
 from services.web import charts, forms
-from services.web.api_client import ConsoleApi
+from services.web.failures import REFUSALS, failure
 from services.web.rules import actions_for
 from services.web.session import User, WebUser, app_state, checked_form, safe_next
 from services.web.templating import render
 from workflows.catalog import load_catalog
+from workflows.rules.license_input import licensed_among
 
 router = APIRouter(include_in_schema=False)
 
@@ -62,48 +63,30 @@ def _query(params: dict[str, str]) -> BookQuery:
     )
 
 
-def _load_book(request: Request, query: BookQuery) -> dict[str, Any]:
+async def _load_book(request: Request, query: BookQuery) -> dict[str, Any]:
     filters = orders_repo.OrderFilter(
         state=OrderState(query.state) if query.state else None,
         sku=query.sku or None,
         destination=query.destination or None,
         q=query.q or None,
     )
-    with app_state(request).read_session() as session:
-        rows, total = orders_repo.page_orders(
-            session,
-            filters=filters,
-            sort=query.sort,
-            descending=query.dir == "desc",
-            offset=(query.page - 1) * PER_PAGE,
-            limit=PER_PAGE,
-        )
-        totals = orders_repo.totals_by_state(session, filters=replace(filters, state=None))
-    items = [
-        {
-            "id": r.id,
-            "external_ref": r.external_ref or "",
-            "purchaser": r.purchaser_name,
-            "end_user": r.end_user_name,
-            "destination": r.destination,
-            "state": r.state,
-            "value": from_cents(r.total_value_cents),
-            "quantity": r.total_quantity,
-            "skus": sorted({str(line["sku"]) for line in r.booking.get("lines", [])}),
-            "created_at": utc(r.created_at),
-            "waiting_role": r.waiting_role or "",
-        }
-        for r in rows
-    ]
-    ordered = [(s.value, *totals[s]) for s in OrderState if s in totals]
-    return {"items": items, "total": total, "totals": ordered}
+    page = await orders.book_page(
+        app_state(request),
+        filters=filters,
+        sort=query.sort,
+        descending=query.dir == "desc",
+        offset=(query.page - 1) * PER_PAGE,
+        limit=PER_PAGE,
+    )
+    totals = [(s.value, count, value) for s, count, value in page.by_state]
+    return {"items": page.items, "total": page.total, "totals": totals}
 
 
 @router.get("/orders")
 async def order_book(request: Request, user: User) -> Response:
     """The order book: filters, sorting, pages, and totals by state."""
     query = _query(dict(request.query_params))
-    book = await run_in_threadpool(_load_book, request, query)
+    book = await _load_book(request, query)
     pages = max(1, -(-book["total"] // PER_PAGE))
     chart = charts.state_totals(book["totals"], query.params(state="", page=1), query.state)
     return render(
@@ -127,14 +110,22 @@ def _ordered(actions: list[Action], order: dict[str, Any]) -> list[Action]:
     return sorted(actions, key=lambda a: (a in forms.DANGER, a.value not in waiting))
 
 
+def _licensed(order: dict[str, Any]) -> list[str]:
+    """The order's licensed SKUs, by the same rule the workflow draws with."""
+    det = order.get("determination")
+    determination = Determination.model_validate(det) if det else None
+    return licensed_among([str(line["sku"]) for line in order["lines"]], determination)
+
+
 def _panels(order: dict[str, Any], user: WebUser) -> list[dict[str, Any]]:
     """A form per action the user may take now, with the inputs its API body takes."""
+    licensed = _licensed(order)
     return [
         {
             "action": a,
             "button": forms.button(a),
             "danger": a in forms.DANGER,
-            "inputs": forms.inputs_for(a),
+            "inputs": forms.inputs_for(a, licensed),
         }
         for a in _ordered(actions_for(order, user.actor), order)
     ]
@@ -158,12 +149,20 @@ async def order_page(
     status: int = 200,
 ) -> Response:
     """An order's page; after a refused action, the API's words next to that action's form."""
-    api = ConsoleApi(request, user)
-    answer = await api.get(f"/orders/{order_id}")
-    if not answer.ok:
-        return render(request, "error.html", user, answer.status, message=answer.detail)
-    order = answer.body
-    events = (await api.get(f"/orders/{order_id}/events")).body.get("items", [])
+    state = app_state(request)
+    try:
+        order = await orders.order_dict(state, order_id)
+        trail = await orders.events(state, order_id)
+    except REFUSALS as exc:
+        refused = failure(exc)
+        return render(request, "error.html", user, refused.status, message=refused.detail)
+    events = trail.model_dump(mode="json")["items"]
+    try:
+        filed: dict[str, Any] | None = (await filing.filing(state, order_id)).model_dump(
+            mode="json"
+        )
+    except NotFound:  # purged between the two reads
+        filed = None
     panels = _panels(order, user)
     # A refusal of an action this user has no form for (a forged or stale post) still shows.
     shown = {p["action"] for p in panels}
@@ -176,6 +175,7 @@ async def order_page(
         nav="orders",
         order=order,
         events=events,
+        filing=filed,
         panels=panels,
         failed=failed,
         error=error,
@@ -196,25 +196,27 @@ async def order_detail(request: Request, user: User, order_id: str) -> Response:
 
 @router.post("/orders/{order_id}/actions/{action}")
 async def take_action(request: Request, user: User, order_id: str, action: str) -> Response:
-    """Take an action through the API's own route; its refusal is shown next to the form."""
+    """Take an action as the API's route does; a refusal is shown next to the form."""
     form = await checked_form(request)
     if action not in Action._value2member_map_:
         return render(request, "error.html", user, 404, message=f"no action '{action}'")
     act = Action(action)
     body = forms.action_body(act, form)
-    answer = await ConsoleApi(request, user).post(f"/orders/{order_id}/actions/{act}", body)
-    if answer.ok:
-        target = safe_next(str(form.get("next") or ""), f"/orders/{order_id}")
-        sep = "&" if "?" in target else "?"
-        return RedirectResponse(f"{target}{sep}done={act.value}", status_code=303)
-    fields = answer.field_errors()
-    return await order_page(
-        request,
-        user,
-        order_id,
-        failed=act,
-        error="" if fields else answer.detail,
-        field_errors=fields,
-        values=body,
-        status=answer.status,
-    )
+    try:
+        parsed = actions.SPECS[act].body.model_validate(body)
+        await actions.take_action(app_state(request), order_id, act, user.actor, parsed)
+    except REFUSALS as exc:
+        refused = failure(exc)
+        return await order_page(
+            request,
+            user,
+            order_id,
+            failed=act,
+            error="" if refused.fields else refused.detail,
+            field_errors=refused.fields,
+            values=forms.refill(body),
+            status=refused.status,
+        )
+    target = safe_next(str(form.get("next") or ""), f"/orders/{order_id}")
+    sep = "&" if "?" in target else "?"
+    return RedirectResponse(f"{target}{sep}done={act.value}", status_code=303)

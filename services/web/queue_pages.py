@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from starlette.concurrency import run_in_threadpool
 
 from schemas.actions import Action
-from services.db import orders_repo
+from schemas.common import Role
+from services.ops import orders
 from services.web import forms
-from services.web.api_client import ConsoleApi
 from services.web.order_pages import done_message
 from services.web.rules import actions_for
 from services.web.session import User, app_state
@@ -31,28 +32,22 @@ def _overdue(task: dict[str, Any]) -> bool:
     return bool(due) and datetime.fromisoformat(str(due)) < datetime.now(UTC)
 
 
-def _orders(request: Request, order_ids: list[str]) -> dict[str, dict[str, Any]]:
-    """The queued orders as the API shows them (its own `to_view`), in one read session."""
-    found = {}
-    with app_state(request).read_session() as session:
-        for order_id in order_ids:
-            if (row := orders_repo.get_order(session, order_id)) is not None:
-                found[order_id] = orders_repo.to_view(row).model_dump(mode="json")
-    return found
+async def _orders(request: Request, order_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The queued orders as the API shows them; one batched read for all of them."""
+    state = app_state(request)
+    views = await asyncio.gather(*(state.lookups.view(order_id) for order_id in order_ids))
+    return {oid: json.loads(v) for oid, v in zip(order_ids, views, strict=True) if v is not None}
 
 
 @router.get("/queue")
 async def queue(request: Request, user: User) -> Response:
     """Orders waiting on compliance, the longest-waiting first, with due times when set."""
-    api = ConsoleApi(request, user)
-    answer = await api.get("/tasks", role="compliance", limit=200)
-    if not answer.ok:
-        return render(request, "error.html", user, answer.status, message=answer.detail)
-    tasks = answer.body["items"]
-    orders = await run_in_threadpool(_orders, request, [t["order_id"] for t in tasks])
+    page = await orders.tasks(app_state(request), role=Role.COMPLIANCE, limit=200)
+    tasks = page.model_dump(mode="json")["items"]
+    found = await _orders(request, [t["order_id"] for t in tasks])
     rows = []
     for task in tasks:
-        order = orders.get(task["order_id"])
+        order = found.get(task["order_id"])
         allowed = actions_for(order, user.actor) if order else []
         offered = [a for a in QUEUE_ACTIONS if a in allowed]
         rows.append(

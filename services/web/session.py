@@ -12,8 +12,8 @@ from fastapi.responses import Response
 from starlette.datastructures import FormData
 
 from schemas.common import Actor, Role
-from services.api.state import AppState
-from services.db import auth_repo
+from services.ops.auth import AuthError
+from services.ops.state import AppState
 
 SESSION_COOKIE = "exportflow_session"
 CSRF_COOKIE = "exportflow_csrf"
@@ -35,7 +35,7 @@ class CsrfRefused(Exception):
 
 @dataclass(frozen=True)
 class WebUser:
-    """The signed-in person: who they are, the token the console calls the API with."""
+    """The signed-in person: who they are, and the token their session holds."""
 
     actor: Actor
     token: str
@@ -57,18 +57,19 @@ def app_state(request: Request) -> AppState:
     return state
 
 
-def resolve(request: Request, token: str | None) -> Actor | None:
-    """The user behind a token, by the same lookup the API's bearer auth uses."""
-    if not token:
+async def resolve(request: Request, token: str | None) -> Actor | None:
+    """The user behind a token, by the API's own authentication; None when refused."""
+    # Fresh from the database on every page: people click, they do not poll.
+    try:
+        return await app_state(request).auth.authenticate(token, fresh=True)
+    except AuthError:
         return None
-    with app_state(request).read_session() as session:
-        return auth_repo.resolve_token(session, token=token)
 
 
-def web_user(request: Request) -> WebUser:
+async def web_user(request: Request) -> WebUser:
     """The signed-in user of this request; `SignInRequired` otherwise."""
     token = request.cookies.get(SESSION_COOKIE)
-    actor = resolve(request, token)
+    actor = await resolve(request, token)
     if actor is None or token is None:
         raise SignInRequired
     if not actor.roles:  # as the API's AnyRole: reading needs some role

@@ -28,7 +28,7 @@ def _license(number: str, **over: Any) -> dict[str, Any]:
         "license_number": number,
         "application_control_number": "Z123456",
         "licensee": "Example Corp",
-        "consignee": "Example Cloud Computing Co., Ltd.",
+        "consignee": "EXAMPLE INFERENCE SERVICES LTD",
         "destination": "CN",
         "skus": ["H20"],
         "approved_quantity": 30,

@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 
+from schemas.orders import OrderPage
 from tests.harness import ApiHarness, booking
 
 pytestmark = pytest.mark.usefixtures("screening_list")
@@ -45,6 +46,31 @@ async def test_cursor_pagination_walks_every_order_once_newest_first(api: ApiHar
         if cursor is None:
             break
     assert seen == list(reversed(booked))
+
+
+async def test_list_items_are_the_order_books_summary_of_the_order(api: ApiHarness) -> None:
+    tag = uuid.uuid4().hex[:8]
+    body = booking(end_user=f"Summary {tag} Beijing", quantity=3, price="12000.50", ref=f"PO-{tag}")
+    body["lines"].append({"sku": "RTX-PRO-6000D", "quantity": 2, "unit_price": "8500.00"})
+    order_id = await api.book(body)
+    order = await api.wait_state(order_id, "COMPLIANCE_REVIEW")
+    r = await api.http.get("/api/v1/orders", params={"q": tag}, headers=api.auth("vic"))
+    page = OrderPage.model_validate_json(r.content)  # the documented shape, field by field
+    assert [item.id for item in page.items] == [order_id]
+    assert r.json()["items"][0] == {
+        "id": order_id,
+        "external_ref": f"PO-{tag}",
+        "state": "COMPLIANCE_REVIEW",
+        "waiting_role": "compliance",
+        "purchaser": body["purchaser"]["name"],
+        "end_user": f"Summary {tag} Beijing",
+        "destination": "CN",
+        "skus": ["H20", "RTX-PRO-6000D"],
+        "total_quantity": 5,
+        "total_value": "53001.50",
+        "created_at": order["created_at"],
+        "updated_at": order["updated_at"],
+    }
 
 
 async def test_bad_query_parameters_are_422(api: ApiHarness) -> None:

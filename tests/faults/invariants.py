@@ -3,9 +3,9 @@
 - the audit trail of every order is seq 0..n without gaps or repeats, and its last event is
   the read model's state (seq included);
 - nobody decided on an order they booked (approve, clear, reject, record a license);
-- per order at most one reserve, one commit and one release on the license ledger, and a
-  release or commit only after a reserve;
-- no license has more reserved (net of releases) than it approves;
+- per order and license line at most one reserve, one commit and one release on the license
+  ledger, and a release or commit only after a reserve;
+- no license line has more reserved (net of releases) than it approves;
 - an order shipped under a license has its reservation committed, not released, and the
   license had not expired when it shipped.
 """
@@ -51,22 +51,27 @@ def _trail_problems(order: Any, events: list[Any]) -> list[str]:
 def _ledger_problems(engine: Engine) -> tuple[list[str], dict[str, Counter[str]]]:
     problems: list[str] = []
     kinds: dict[str, Counter[str]] = defaultdict(Counter)
-    reserved: Counter[str] = Counter()
-    for e in _rows(engine, "SELECT order_id, license_number, kind, quantity FROM license_ledger"):
+    per_line: dict[tuple[str, int, str | None], Counter[str]] = defaultdict(Counter)
+    reserved: Counter[int] = Counter()
+    sql = "SELECT order_id, line_id, sku, kind, quantity FROM license_ledger"
+    for e in _rows(engine, sql):
         kinds[e.order_id][e.kind] += 1
+        per_line[(e.order_id, e.line_id, e.sku)][e.kind] += 1
         if e.kind == "reserve":
-            reserved[e.license_number] += e.quantity
+            reserved[e.line_id] += e.quantity
         elif e.kind == "release":
-            reserved[e.license_number] -= e.quantity
-    for order_id, count in kinds.items():
+            reserved[e.line_id] -= e.quantity
+    for (order_id, line_id, _), count in per_line.items():
         if any(n > 1 for n in count.values()):
-            problems.append(f"{order_id}: ledger entries duplicated {dict(count)}")
+            problems.append(f"{order_id}: ledger entries duplicated on line {line_id} {count}")
         if (count["commit"] or count["release"]) and not count["reserve"]:
             problems.append(f"{order_id}: commit/release without a reservation")
-    for lic in _rows(engine, "SELECT number, approved_quantity FROM licenses"):
-        if reserved[lic.number] > lic.approved_quantity:
+    sql = "SELECT id, license_number, line_no, approved_quantity FROM license_lines"
+    for line in _rows(engine, sql):
+        if reserved[line.id] > line.approved_quantity:
             problems.append(
-                f"license {lic.number}: {reserved[lic.number]} reserved of {lic.approved_quantity}"
+                f"license {line.license_number} line {line.line_no}: {reserved[line.id]} "
+                f"reserved of {line.approved_quantity}"
             )
     return problems, kinds
 
@@ -91,7 +96,7 @@ def _shipment_problems(
         if order.state not in SHIPPED or not order.license_required:
             continue
         count = kinds.get(order.id, Counter())
-        if not count["reserve"] or not count["commit"] or count["release"]:
+        if not count["commit"] or count["reserve"] <= count["release"]:
             problems.append(f"{order.id}: shipped without a valid license draw {dict(count)}")
             continue
         expires = expiry[order.id]

@@ -79,6 +79,7 @@ LISTED = [
     _entry("phytium", "Phytium Technology Co., Ltd.", "Tianjin Phytium Information Technology"),
     _entry("hygon", "Chengdu Haiguang Integrated Circuit", "Hygon"),
     _entry("nova", "NOVA", countries=("IR",), entry_type="Vessel"),
+    _entry("santiago", "SANTIAGO GARCIA, Jorge", countries=("MX",), entry_type="Individual"),
 ]
 
 # (party name, entry it must hit, the listed name or alias it must report as matched): spelling,
@@ -181,6 +182,11 @@ CHINESE_VARIANTS = [
     ("Beijing Huawei Digital Technologies Co., Ltd.", "huawei"),
     ("Hua Wei Technologies", "huawei"),
     ("Huawei Cloud Services GmbH", "huawei"),
+    ("Huawei Technologies Düsseldorf GmbH", "huawei"),
+    ("Huawei Technologies Coöperatief U.A.", "huawei"),
+    ("Huawei Tech Investment Saudi Arabia", "huawei"),
+    ("Dahua Technology Mexico S.A. de C.V.", "dahua"),
+    ("Hikvision Dubai FZE", "hikvision"),
     ("Sugon Information Industry", "sugon"),
     ("Tianjin Sugon", "sugon"),
     ("Sugon Data Center", "sugon"),

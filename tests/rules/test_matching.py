@@ -69,6 +69,17 @@ def test_vessels_get_no_generic_word_discount(index: ScreeningIndex) -> None:
     ]
 
 
+def test_a_listed_persons_place_words_count_in_full(index: ScreeningIndex) -> None:
+    # "Santiago" is a city and a surname: without it this is another person.
+    assert index.screen("Jorge Garcia", "MX", THRESHOLD) == []
+    assert [hit.entry_id for hit in index.screen("Jorge Santiago Garcia", None, THRESHOLD)] == [
+        "santiago"
+    ]
+    # A company named after the person, with a place and generic words, is still flagged.
+    hits = index.screen("Jorge Santiago Garcia Trading Mexico S.A. de C.V.", None, THRESHOLD)
+    assert [hit.entry_id for hit in hits] == ["santiago"]
+
+
 def test_abbreviated_generic_words_are_written_out(index: ScreeningIndex) -> None:
     [hit] = index.screen("Harbin Inst. of Tech.", "CN", THRESHOLD)
     assert (hit.entry_id, hit.score) == ("hit", 100.0)

@@ -8,17 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from services.api import watch
-from services.api.watch import OrderWatcher
-from services.db.engine import make_engine
+from services.db.engine import make_async_engine
 from services.db.migrate import upgrade
+from services.ops import watch
+from services.ops.watch import OrderWatcher
 
 
 @pytest.fixture
 def watcher(tmp_path: Path) -> OrderWatcher:
     url = f"sqlite:///{tmp_path / 'w.db'}"
     upgrade(url)
-    return OrderWatcher(make_engine(url), tick=0.01)
+    return OrderWatcher(make_async_engine(url), tick=0.01)
 
 
 async def test_a_timed_out_wait_leaves_no_waiter_behind(watcher: OrderWatcher) -> None:

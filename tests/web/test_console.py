@@ -45,7 +45,7 @@ async def test_sign_in_keeps_the_token_in_strict_httponly_cookies_and_sign_out_c
         await b.get("/signin")
         bad = await b.post("/signin", {"token": "ef_nope"})
         assert bad.status_code == 401
-        assert "unknown or has been revoked" in bad.text
+        assert "unknown, has expired or has been revoked" in bad.text
         ok = await b.post("/signin", {"token": console.tokens["alice"], "next": "//evil.test"})
         assert ok.status_code == 303
         assert ok.headers["location"] == "/orders"
@@ -273,7 +273,60 @@ async def test_licenses_show_what_is_used_and_left_and_their_orders(
         assert title.startswith(f"License {number}")
         assert "<section" not in title
         assert detail.text.count(">Ledger</h2>") == 1
+        parties = text_of(
+            detail.text.split('data-testid="license-parties"')[1].split("</section>")[0]
+        )
+        assert "Ultimate consignee Example Inference Services Ltd. CN" in parties
+        lines = text_of(detail.text.split('data-testid="license-lines"')[1].split("</table>")[0])
+        assert "1 H20 3A991 40 USD 480,000.00 10 USD 120,000.00 0 USD 0.00 30" in lines
         assert (await vic.get("/licenses/NOPE")).status_code == 404
+
+
+async def test_the_license_form_asks_terms_per_licensed_line_and_the_order_shows_its_filing(
+    console: Console, api_of: ApiHarness
+) -> None:
+    body = booking(sku="H20", quantity=2)
+    body["lines"] += [
+        {"sku": "H100-SXM", "quantity": 1, "unit_price": "25000.00"},
+        {"sku": "RTX-PRO-6000D", "quantity": 3, "unit_price": "8000.00"},
+    ]
+    oid = await api_of.book(body)
+    await api_of.wait_state(oid, "COMPLIANCE_REVIEW")
+    assert (await api_of.act(oid, "approve", "bob", {})).status_code == 200
+    number = f"D{uuid.uuid4().int % 10**6:06d}"
+    async with console.browser("carol") as carol:
+        page = await carol.get(f"/orders/{oid}")
+        form = page.text.split('data-action="record-license"')[1].split("</form>")[0]
+        assert 'name="lines[0].sku" value="H20"' in form
+        assert 'name="lines[1].sku" value="H100-SXM"' in form
+        assert "RTX-PRO-6000D" not in form  # NLR: it draws on no license
+        assert 'name="approved_quantity"' not in form
+        terms = {
+            "decision": "approved",
+            "license_number": number,
+            "expires_on": (date.today() + timedelta(days=400)).isoformat(),
+            "lines[0].sku": "H20",
+            "lines[0].approved_quantity": "2",
+            "lines[0].approved_value": "24000.00",
+            "lines[1].sku": "H100-SXM",
+        }
+        r = await carol.post(f"/orders/{oid}/actions/record-license", terms)
+        assert r.status_code == 422  # no terms for H100-SXM: refused beside the form
+        assert "no terms for H100-SXM" in text_of(r.text)
+        assert 'name="lines[0].approved_quantity" value="2"' in r.text
+        terms |= {"lines[1].approved_quantity": "1", "lines[1].approved_value": "25000.00"}
+        r = await carol.post(f"/orders/{oid}/actions/record-license", terms)
+        assert r.status_code == 303, text_of(r.text)
+        page = await carol.get(f"/orders/{oid}")
+        filing = text_of(page.text.split('data-testid="export-filing"')[1].split("</table>")[0])
+        assert f"1 H20 3A991 C30 {number} 2" in filing
+        assert "2 H100-SXM 3A090.a C30" in filing
+        assert "3 RTX-PRO-6000D 3A991 C33 NLR 3" in filing
+    lic = (await api_of.http.get(f"/api/v1/licenses/{number}", headers=api_of.auth("vic"))).json()
+    assert [(x["sku"], x["allocated_quantity"]) for x in lic["lines"]] == [
+        ("H20", 2),
+        ("H100-SXM", 1),
+    ]
 
 
 async def test_a_screening_hit_shows_the_matched_list_entry_and_compliance_can_clear_it(

@@ -8,7 +8,7 @@ is across the loaded list (`name_index`): generic words ("Technology", "Group"),
 Development Co." does not. Words match through typos and through spacing ("Hik Vision"),
 in any order. A party country found among the entry's countries adds ``COUNTRY_BONUS``; a
 different or unknown country subtracts nothing, so it can never hide an exact name hit.
-Vessels and aircraft are matched without the generic-word discount.
+A listed person's place words count in full; vessels and aircraft get no discount at all.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from collections.abc import Iterator, Sequence
 
 from schemas.orders import ScreeningHit
 from schemas.screening import ListedParty
-from workflows.rules.name_index import NameIndex
+from workflows.rules.name_index import EntryKind, NameIndex
 
 # Legal forms say nothing about who a party is: "Huawei Technologies Co., Ltd." and "HUAWEI
 # TECHNOLOGIES COMPANY LIMITED" are one party. Written normalised (lower case, no punctuation;
@@ -47,8 +47,12 @@ LEGAL_PREFIXES: tuple[str, ...] = (
 COUNTRY_BONUS = 3.0
 """Added to the name score when the party's country is one of the entry's countries."""
 
-PLAIN_ENTRY_TYPES = frozenset({"vessel", "aircraft"})
-"""Entry types matched without the generic-word discount: their names are no company names."""
+ENTRY_KINDS: dict[str, EntryKind] = {
+    "individual": EntryKind.PERSON,
+    "vessel": EntryKind.PLAIN,
+    "aircraft": EntryKind.PLAIN,
+}
+"""Entry types (case-insensitive) whose names are no company names; any other is an entity."""
 
 # "S.A." must become "sa" and "QAR'AWI" "qarawi", not "s a" / "qar awi": these join letters.
 _JOINERS = frozenset(".'’`´")
@@ -129,12 +133,12 @@ class ScreeningIndex:
                         seen.add(plain)
                         names.append((number, tuple(plain.split())))
                         self._label.append(label)
-        plain_entries = frozenset(
-            number
+        kinds = {
+            number: ENTRY_KINDS[party.entry_type.casefold()]
             for number, party in enumerate(self._parties)
-            if party.entry_type.casefold() in PLAIN_ENTRY_TYPES
-        )
-        self._names = NameIndex(names, plain_entries)
+            if party.entry_type.casefold() in ENTRY_KINDS
+        }
+        self._names = NameIndex(names, kinds)
 
     def __len__(self) -> int:
         """Number of names and aliases (with their variants) in the index."""

@@ -6,8 +6,9 @@ A name is a bag of words, each weighed by how distinctive it is:
   df the entries using the word (a word the list has never seen counts as used once);
 * by its kind (`name_words`): generic words, places and stop words weigh ``KIND_FACTOR`` of
   that, so they barely count beside a distinctive word, yet still decide between names made
-  only of them. Vessels and aircraft get no such discount: "Nova Shipping" is not the vessel
-  NOVA.
+  only of them. A listed person's place words weigh in full ("Jordan", "Georgia" and
+  "Santiago" are names of people too). Vessels and aircraft get no discount at all: "Nova
+  Shipping" is not the vessel NOVA.
 
 A party's word matches a listed word when equal or within ``TOKEN_MIN`` similarity (typos),
 and up to ``MAX_RUN`` adjacent words match one word written together ("Hik Vision",
@@ -28,8 +29,9 @@ together carry less than (100 - cutoff) % of its weight cannot lift a name to th
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from enum import Enum
 
 from workflows.rules.name_words import WordKind, expand, word_kinds
 from workflows.rules.similarity import deletions, indel_ratio
@@ -40,8 +42,26 @@ KIND_FACTOR: dict[WordKind, float] = {
     WordKind.PLACE: 0.01,
     WordKind.STOP: 0.001,
 }
+PERSON_FACTOR: dict[WordKind, float] = KIND_FACTOR | {WordKind.PLACE: 1.0}
+"""A listed person's name: place words are part of it."""
 PLAIN_FACTOR: dict[WordKind, float] = dict.fromkeys(WordKind, 1.0) | {WordKind.STOP: 0.001}
 """Vessels and aircraft: only stop words are discounted."""
+
+
+class EntryKind(Enum):
+    """What a listed entry is, for how its words and a party's are weighed against it."""
+
+    ENTITY = "entity"
+    PERSON = "person"
+    PLAIN = "plain"
+    """A vessel or an aircraft."""
+
+
+_LISTED_FACTOR = {
+    EntryKind.ENTITY: KIND_FACTOR,
+    EntryKind.PERSON: PERSON_FACTOR,
+    EntryKind.PLAIN: PLAIN_FACTOR,
+}
 TOKEN_MIN = 0.8
 """Two different words match at their Indel similarity when it is at least this: one typo in
 a word of three letters or more ("am" vs "sam" 0.8), never in two ("ZTE" vs "ZTC" is 0.67)."""
@@ -79,9 +99,12 @@ class _Party:
 class NameIndex:
     """Words of every listed name, their weights, and where each word (or run of words) is."""
 
-    def __init__(self, names: Sequence[tuple[int, tuple[str, ...]]], plain: frozenset[int]) -> None:
-        """`names`: (entry number, words) per name; `plain`: entries with no generic discount."""
-        self._plain = plain
+    def __init__(
+        self, names: Sequence[tuple[int, tuple[str, ...]]], kinds: Mapping[int, EntryKind]
+    ) -> None:
+        """`names`: (entry number, words) per name; `kinds`: entries that are no entity."""
+        self._kinds = kinds
+        self._plain = frozenset(e for e, kind in kinds.items() if kind is EntryKind.PLAIN)
         names = [(entry, expand(tokens)) for entry, tokens in names]
         words_of: dict[int, set[str]] = {}
         for entry, tokens in names:
@@ -99,7 +122,7 @@ class NameIndex:
         self._near = _near(df)
 
     def _indexed(self, entry: int, tokens: tuple[str, ...]) -> IndexedName:
-        factors = PLAIN_FACTOR if entry in self._plain else KIND_FACTOR
+        factors = _LISTED_FACTOR[self._kinds.get(entry, EntryKind.ENTITY)]
         weights = self._weigh(tokens, factors)
         return IndexedName(entry, tokens, weights, sum(weights))
 

@@ -32,7 +32,9 @@ _LEGAL_FORMS = """
 co company companies corp corporation incorporated inc ltd limited llc llp lp plc gmbh mbh ag kg
 sa sarl srl spa sl bv nv pte pty pvt private public sdn bhd fze fzco fzc fzllc oy ab aps kk ooo
 oao zao pao ao jsc ojsc cjsc pjsc tov ltda cia sas sac sau eirl cv jv joint venture stock share
-shares shareholding partnership partners associates liability responsibility
+shares shareholding partnership partners associates liability responsibility cooperative
+cooperatief coop ua doo sro kft zrt asa bvba sasu eurl ohg kgaa ug gk yk tbk wll spc saoc psc
+pllc eireli
 """
 _ORGANISATIONS = """
 group grp holding holdings enterprise enterprises firm branch subsidiary office division
@@ -99,6 +101,18 @@ _REGIONS = """
 asia asian europe european africa african america american americas latin pacific atlantic
 gulf nordic apac emea oceania overseas eu usa us uk uae ksa rok dprk
 """
+# Cities where Chinese companies' subsidiaries and buyers sit, as registers spell them.
+_WORLD_CITIES = """
+london paris frankfurt munich berlin hamburg dusseldorf cologne stuttgart amsterdam rotterdam
+brussels antwerp zurich geneva vienna milan rome madrid barcelona lisbon stockholm oslo
+copenhagen helsinki warsaw prague budapest bucharest sofia athens moscow petersburg istanbul
+ankara dubai sharjah riyadh jeddah doha muscat tehran karachi lahore dhaka mumbai delhi
+bangalore bengaluru chennai hyderabad pune kolkata colombo tokyo osaka yokohama nagoya seoul
+busan incheon jakarta bangkok hanoi saigon manila cebu penang sydney melbourne
+auckland toronto vancouver montreal chicago houston dallas seattle boston atlanta miami denver
+phoenix tashkent almaty astana minsk kyiv kiev tbilisi baku yerevan cairo lagos nairobi
+johannesburg casablanca
+"""
 _COUNTRIES = """
 afghanistan albania algeria andorra angola argentina armenia australia austria azerbaijan
 bahamas bahrain bangladesh barbados belarus belgium belize benin bhutan bolivia bosnia botswana
@@ -125,7 +139,9 @@ dominican republic|ivory coast|cote d ivoire|czech republic|north macedonia|papu
 sierra leone|south sudan|east timor|timor leste|burkina faso|cabo verde|cape verde|san marino|
 marshall islands|solomon islands|trinidad and tobago|antigua and barbuda|bosnia and herzegovina|
 middle east|north america|south america|latin america|southeast asia|east asia|central asia|
-asia pacific|hong kong sar|macau sar|macao sar
+asia pacific|hong kong sar|macau sar|macao sar|new york|los angeles|san francisco|san jose|
+abu dhabi|ho chi minh|ho chi minh city|mexico city|sao paulo|rio de janeiro|buenos aires|
+kuala lumpur|tel aviv|st petersburg|saint petersburg
 """
 # Abbreviations of generic words, written out before names are compared: "Harbin Inst. of Tech."
 # is "Harbin Institute of Technology", a name made only of generic words and a place.
@@ -143,7 +159,7 @@ of the and for de del della di da do dos das des du la le les los las el y e et 
 # fmt: on
 
 GENERIC_WORDS = frozenset((_LEGAL_FORMS + _ORGANISATIONS + _TRADES + _PINYIN + _FOREIGN).split())
-PLACE_WORDS = frozenset((_CHINA + _REGIONS + _COUNTRIES).split())
+PLACE_WORDS = frozenset((_CHINA + _REGIONS + _WORLD_CITIES + _COUNTRIES).split())
 PLACE_PHRASES: dict[str, tuple[tuple[str, ...], ...]] = {}
 """Places of more than one word, by their first word, longest first."""
 for _phrase in sorted(

@@ -9,11 +9,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, UploadFile
 from fastapi.responses import Response
+from sqlmodel import Session
 
 from schemas.common import Actor, Role
 from schemas.documents import KIND_PATTERN, DocumentList, DocumentView
-from services.api.deps import AnyRole, SessionDep, StateDep, require
+from services.api.deps import AnyRole, StateDep, require
 from services.db import documents_repo, orders_repo
+from services.ops.errors import NotFound
 
 router = APIRouter(tags=["documents"])
 
@@ -47,37 +49,53 @@ async def upload_document(
     if not data:
         raise HTTPException(422, "file: the upload is empty")
     name = _filename(file.filename)
-    with state.write_session() as session:
+    content_type = (file.content_type or "application/octet-stream")[:100]
+
+    def write(session: Session) -> DocumentView | None:
         if orders_repo.get_order(session, order_id) is None:
-            raise HTTPException(404, f"no order {order_id}")
-        view = documents_repo.add_document(
+            return None
+        return documents_repo.add_document(
             session,
             order_id=order_id,
             filename=name,
             kind=kind,
-            content_type=(file.content_type or "application/octet-stream")[:100],
+            content_type=content_type,
             data=data,
             user=user.user,
             now=datetime.now(UTC),
         )
-        session.commit()
+
+    view = await state.write(write)
+    if view is None:
+        raise NotFound(f"no order {order_id}")
     return view
 
 
 @router.get("/orders/{order_id}/documents", response_model=DocumentList)
-async def list_documents(order_id: str, _: AnyRole, session: SessionDep) -> DocumentList:
+async def list_documents(order_id: str, _: AnyRole, state: StateDep) -> DocumentList:
     """Any role: the order's documents (no contents), oldest first."""
-    if orders_repo.get_order(session, order_id) is None:
-        raise HTTPException(404, f"no order {order_id}")
-    return DocumentList(items=documents_repo.list_documents(session, order_id=order_id))
+
+    def read(session: Session) -> DocumentList | None:
+        if orders_repo.get_order(session, order_id) is None:
+            return None
+        return DocumentList(items=documents_repo.list_documents(session, order_id=order_id))
+
+    found = await state.read(read)
+    if found is None:
+        raise NotFound(f"no order {order_id}")
+    return found
 
 
 @router.get("/orders/{order_id}/documents/{document_id}")
 async def download_document(
-    order_id: str, document_id: str, _: AnyRole, session: SessionDep
+    order_id: str, document_id: str, _: AnyRole, state: StateDep
 ) -> Response:
     """Any role: the document as uploaded, as an attachment."""
-    row = documents_repo.get_document(session, order_id=order_id, document_id=document_id)
+    row = await state.read(
+        lambda session: documents_repo.get_document(
+            session, order_id=order_id, document_id=document_id
+        )
+    )
     if row is None:
         raise HTTPException(404, f"no document {document_id} on order {order_id}")
     # Always a download, never rendered by the browser: uploads are not trusted content.

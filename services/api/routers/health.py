@@ -22,8 +22,8 @@ async def readyz(state: StateDep) -> JSONResponse:
     """Database and Temporal both reachable (else 503)."""
     checks: dict[str, str] = {}
     try:
-        with state.read_session() as session:
-            session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+        async with state.reads.connect() as conn:
+            await conn.execute(text("SELECT 1"))
         checks["database"] = "ok"
     except Exception as exc:  # readiness reports any failure, it never raises
         checks["database"] = f"unreachable: {type(exc).__name__}"

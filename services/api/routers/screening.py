@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from schemas.screening import SnapshotInfo
-from services.api.deps import AnyRole, SessionDep
+from services.api.deps import AnyRole, StateDep
 from services.screening import store
 
 router = APIRouter(tags=["screening"])
@@ -20,6 +20,6 @@ class SnapshotPage(BaseModel):
 
 
 @router.get("/screening-lists", response_model=SnapshotPage)
-async def list_snapshots(_: AnyRole, session: SessionDep) -> SnapshotPage:
+async def list_snapshots(_: AnyRole, state: StateDep) -> SnapshotPage:
     """Every imported snapshot (source, rows, content hash, who, when) and which is active."""
-    return SnapshotPage(items=store.list_snapshots(session))
+    return SnapshotPage(items=await state.read(store.list_snapshots))

@@ -8,8 +8,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 
 from schemas.orders import OrderView
 from services.api.deps import Reader
-from services.api.state import AppState
-from services.db import orders_repo
+from services.ops.state import AppState
 
 router = APIRouter(tags=["orders"])
 
@@ -33,12 +32,13 @@ async def watch_order(
     Compare the answer's `seq` with `after_seq` to tell a change from a timeout.
     """
     state: AppState = request.app.state.exportflow
-    seq = orders_repo.seqs_of(state.engine, [order_id]).get(order_id)
-    if seq is None:
+    found = await state.lookups.current(order_id)
+    if found is None:
         raise HTTPException(404, f"no order {order_id}")
-    if seq <= after_seq:
-        await state.watcher.wait(order_id, after_seq, timeout)
-    body = orders_repo.rendered_view(state.engine, order_id, state.views)
+    if found[0] > after_seq:
+        return Response(found[1], media_type="application/json")
+    await state.watcher.wait(order_id, after_seq, timeout)
+    body = await state.lookups.view(order_id)
     if body is None:
         raise HTTPException(404, f"no order {order_id}")
     return Response(body, media_type="application/json")

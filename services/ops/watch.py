@@ -2,7 +2,7 @@
 
 `GET /orders/{id}/watch?after_seq=N` holds the request until the order's `seq` passes N or the
 timeout ends. All waiting requests of a process share one poller: one indexed read of the
-watched orders' `seq` per tick, whatever the number of waiters, run off the event loop.
+watched orders' `seq` per tick, whatever the number of waiters, on the asyncio driver.
 """
 
 from __future__ import annotations
@@ -13,14 +13,19 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine
+from sqlalchemy import bindparam, select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.db import orders_repo
+from services.db.models import OrderRow
 
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 0.05  # how soon a change written by the worker is seen
 MAX_WAITERS = 2_000  # past this, a watch answers at once (the client just asks again)
+_ORDERS = OrderRow.__table__  # type: ignore[attr-defined]
+_SEQS = select(_ORDERS.c.id, _ORDERS.c.seq).where(
+    _ORDERS.c.id.in_(bindparam("ids", expanding=True))
+)
 
 
 @dataclass
@@ -32,7 +37,7 @@ class _Waiter:
 class OrderWatcher:
     """Wakes requests waiting on orders when those orders' `seq` moves."""
 
-    def __init__(self, engine: Engine, tick: float = TICK_SECONDS) -> None:
+    def __init__(self, engine: AsyncEngine, tick: float = TICK_SECONDS) -> None:
         self._engine = engine
         self._tick = tick
         self._waiters: dict[str, list[_Waiter]] = defaultdict(list)
@@ -74,7 +79,7 @@ class OrderWatcher:
             if not ids:
                 break
             try:
-                seqs = await asyncio.to_thread(orders_repo.seqs_of, self._engine, ids)
+                seqs = await self._seqs(ids)
             except Exception:  # the database is away: waiters time out and answer from it
                 log.warning("order watch: reading seq failed", exc_info=True)
                 continue
@@ -84,3 +89,8 @@ class OrderWatcher:
                     # A vanished order (purged) wakes its waiters too: they answer 404.
                     if seq is None or seq > waiter.after_seq:
                         waiter.changed.set()
+
+    async def _seqs(self, order_ids: list[str]) -> dict[str, int]:
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(_SEQS, {"ids": order_ids})
+            return {str(order_id): int(seq) for order_id, seq in rows}

@@ -12,8 +12,8 @@ import logging
 
 from sqlalchemy import Engine
 
-from services.api.offload import DbThreads
 from services.db import changes_repo
+from services.ops.offload import DbThreads
 
 log = logging.getLogger(__name__)
 

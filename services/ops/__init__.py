@@ -1,0 +1,1 @@
+"""What the API routes and the console both call: app state, reads, bookings and actions."""
