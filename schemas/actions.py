@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from schemas.applications import ApplicationStatusBody, SubmitApplicationBody
 from schemas.common import Actor, Money, Strict
-from schemas.orders import HitDecision, OrderLine, Party
+from schemas.orders import HitDecision, OrderLine, Party, ShipmentLine
 
 
 class Action(StrEnum):
@@ -118,13 +118,27 @@ class DispositionBody(Strict):
 
 
 class ShipBody(Strict):
-    """Body of `ship`: carrier, tracking and the AES export filing's ITN."""
+    """Body of `ship`: carrier, tracking and the AES export filing's ITN of one shipment."""
 
     carrier: str = Field(min_length=1, max_length=100)
     tracking_number: str = Field(min_length=1, max_length=100)
     itn: str = Field(
         pattern=r"^X\d{14}$",
         description="Internal Transaction Number of the accepted AES filing, e.g. X20251128123456",
+    )
+    lines: list[ShipmentLine] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="what leaves in this shipment, per SKU; absent: all that is left",
+    )
+
+
+class DeliverBody(Strict):
+    """Body of `deliver`: which shipment arrived (absent: every shipment not yet delivered)."""
+
+    shipment: int | None = Field(
+        default=None, ge=0, le=10_000, description="index in the order's `shipments`, from 0"
     )
 
 
@@ -144,6 +158,10 @@ class NoteCommand(NoteBody, Command):
 
 class EmptyCommand(EmptyBody, Command):
     """An action without input, as the workflow receives it."""
+
+
+class DeliverCommand(DeliverBody, Command):
+    """A delivery, as the workflow receives it."""
 
 
 class LicenseCommand(LicenseBody, Command):
@@ -180,7 +198,7 @@ BODY_FOR_ACTION: dict[Action, type[Strict]] = {
     Action.RELEASE: ReasonBody,
     Action.CANCEL: ReasonBody,
     Action.SHIP: ShipBody,
-    Action.DELIVER: EmptyBody,
+    Action.DELIVER: DeliverBody,
     Action.AMEND: AmendBody,
     Action.SUBMIT_APPLICATION: SubmitApplicationBody,
     Action.APPLICATION_STATUS: ApplicationStatusBody,

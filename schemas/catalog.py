@@ -138,6 +138,32 @@ class LicenseRule(BaseModel):
 _NOT_REQUIRED = frozenset({LicensePolicy.NLR, LicensePolicy.NAC_NOTIFICATION})
 
 
+class ImportRestriction(BaseModel):
+    """A destination that refuses items on import from a date (a customs stop).
+
+    Not an export rule: a license does not help. Orders it covers are put ON_HOLD with its
+    text as the reason instead of shipping into a port stop. Destinations are customs
+    territories as they are (no "treated as": Hong Kong customs is not China's).
+    """
+
+    id: str
+    text: str
+    citation: str = ""
+    destinations: list[str] = Field(min_length=1, description="importing countries")
+    skus: list[str] = []
+    eccns: list[str] = Field(default=[], description="ECCN or a prefix: '3A090' covers .a/.b")
+    effective_from: date = Field(description="first day goods are refused")
+    effective_until: date | None = Field(default=None, description="last day goods are refused")
+
+    @model_validator(mode="after")
+    def _names_items(self) -> ImportRestriction:
+        if not (self.skus or self.eccns):
+            raise ValueError("skus: name the items refused (skus or eccns)")
+        if self.effective_until is not None and self.effective_until < self.effective_from:
+            raise ValueError("effective_until: before effective_from")
+        return self
+
+
 class RuleSet(BaseModel):
     """An effective-dated set of rules; every rule that applies counts, the strictest wins."""
 
@@ -147,6 +173,7 @@ class RuleSet(BaseModel):
     country_groups: dict[str, CountryGroup]
     treated_as: list[TreatedAs] = []
     rules: list[LicenseRule]
+    import_restrictions: list[ImportRestriction] = []
 
     @model_validator(mode="before")
     @classmethod
@@ -168,6 +195,9 @@ class RuleSet(BaseModel):
         ids = {r.id for r in self.rules}
         if len(ids) != len(self.rules):
             raise ValueError("rules: rule ids must be unique")
+        stops = {r.id for r in self.import_restrictions}
+        if len(stops) != len(self.import_restrictions) or stops & ids:
+            raise ValueError("import_restrictions: ids must be unique, and not a rule's id")
         for rule in self.rules:
             for group in [*rule.country_groups, *rule.except_groups, *rule.headquarters_groups]:
                 if group not in self.country_groups:

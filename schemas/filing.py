@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import BaseModel, Field
 
 from schemas.common import Money
@@ -37,6 +39,17 @@ class FilingLine(BaseModel):
     value: Money
 
 
+class ShipmentFiling(BaseModel):
+    """The filing of one shipment: its ITN and the lines that left under it."""
+
+    shipment: int = Field(description="index in the order's shipments, from 0")
+    itn: str
+    carrier: str
+    tracking_number: str
+    shipped_at: datetime
+    lines: list[FilingLine]
+
+
 class ExportFiling(BaseModel):
     """What the forwarder needs to file: the parties and one line per shipment line."""
 
@@ -49,3 +62,6 @@ class ExportFiling(BaseModel):
     lines: list[FilingLine]
     complete: bool = Field(description="every line has its code and license (or NLR)")
     missing: list[str] = Field(description="what keeps a line from being filed, per line")
+    shipments: list[ShipmentFiling] = Field(
+        default=[], description="per shipment that has left: its ITN and what it carried"
+    )

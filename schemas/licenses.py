@@ -8,6 +8,7 @@ from decimal import Decimal
 from pydantic import BaseModel, Field, model_validator
 
 from schemas.common import CountryCode, Money, Strict
+from schemas.license_actions import LicenseActionView, LicenseStatus
 from schemas.orders import Party
 
 
@@ -182,7 +183,8 @@ class LicenseOrder(BaseModel):
     quantity: int
     value: Money
     released: bool
-    shipped: bool
+    shipped: bool = Field(description="every unit drawn has shipped")
+    shipped_quantity: int = Field(default=0, description="units shipped so far (in parts)")
     allocated_at: datetime
 
 
@@ -235,6 +237,13 @@ class LicenseView(BaseModel):
     orders: list[LicenseOrder]
     ledger: list[LedgerEntry]
     obligations: list[ObligationView]
+    status: LicenseStatus = LicenseStatus.ACTIVE
+    status_reason: str | None = None
+    actions: list[LicenseActionView] = Field(
+        default=[],
+        description="suspensions, reinstatements and revocations, newest first, each with "
+        "its progress (done of total orders) and one result line per order",
+    )
 
 
 class LicenseSummary(BaseModel):
@@ -250,6 +259,7 @@ class LicenseSummary(BaseModel):
     approved_value: Money
     remaining_value: Money
     expires_on: date
+    status: LicenseStatus = LicenseStatus.ACTIVE
 
 
 class LicensePage(BaseModel):

@@ -187,6 +187,17 @@ class LineDetermination(BaseModel):
 NO_RULE_ID = "NO-RULE-COMPLIANCE-DECIDES"
 
 
+class ImportStop(BaseModel):
+    """A line the destination refuses on import (a customs stop): the order is held."""
+
+    sku: str
+    destination: str
+    rule_id: str
+    text: str
+    citation: str = ""
+    since: date
+
+
 class Determination(BaseModel):
     """License determination for an order: per line, and the strictest line for the order."""
 
@@ -200,6 +211,9 @@ class Determination(BaseModel):
     compliance_review_required: bool
     ship_from: str = "US"
     lines: list[LineDetermination] = []
+    import_stops: list[ImportStop] = Field(
+        default=[], description="lines a destination refuses on import: the order is held"
+    )
 
     def undecided_skus(self) -> list[str]:
         """Lines no rule decides: compliance must say whether they need a license."""
@@ -246,8 +260,15 @@ class LicenseAllocation(BaseModel):
         return not self.lines or set(skus) <= {line.sku for line in self.lines}
 
 
+class ShipmentLine(Strict):
+    """What of one SKU leaves in a shipment."""
+
+    sku: str = Field(min_length=1, max_length=64)
+    quantity: int = Field(gt=0, le=1_000_000)
+
+
 class Shipment(BaseModel):
-    """How the order left."""
+    """How (part of) the order left: one export filing, one carrier, one tracking number."""
 
     carrier: str
     tracking_number: str
@@ -255,6 +276,24 @@ class Shipment(BaseModel):
     shipped_at: datetime
     shipped_by: str
     delivered_at: datetime | None = None
+    # Empty in shipments from before partial shipments: the whole order left at once.
+    lines: list[ShipmentLine] = []
+
+
+class SplitRef(BaseModel):
+    """Where a split order came from: the order BIS approved only part of."""
+
+    order_id: str
+    seq: int = Field(description="the original's event that split it")
+
+
+class OrderLineView(BaseModel):
+    """An order line as the API shows it, with how much of it has shipped."""
+
+    sku: str
+    quantity: int
+    unit_price: Money
+    shipped: int = 0
 
 
 class Approval(BaseModel):
@@ -270,6 +309,9 @@ class OrderStatus(BaseModel):
 
     state: OrderState
     held_from: OrderState | None = None
+    held_for_import_stop: bool = Field(
+        default=False, description="held by the system because a destination refuses the goods"
+    )
     waiting_for: WaitingFor | None = None
     screening: ScreeningResult | None = None
     determination: Determination | None = None
@@ -278,9 +320,21 @@ class OrderStatus(BaseModel):
     license_resubmissions: int = 0
     application: Application | None = None
     approvals_needed: int = 1
-    shipment: Shipment | None = None
+    shipment: Shipment | None = Field(default=None, description="the latest shipment")
+    shipments: list[Shipment] = []
+    split_from: SplitRef | None = None
+    split_into: list[str] = []
+    license_hold: str | None = Field(
+        default=None, description="the license whose suspension holds the order"
+    )
     due_at: datetime | None = None
     overdue: bool = False
+
+    def all_shipments(self) -> list[Shipment]:
+        """Every shipment; a status from before partial shipments has only `shipment`."""
+        if self.shipments:
+            return self.shipments
+        return [self.shipment] if self.shipment is not None else []
 
 
 class OrderView(BaseModel):
@@ -304,13 +358,17 @@ class OrderView(BaseModel):
     due_at: datetime | None
     overdue: bool
     shipment: Shipment | None
+    shipments: list[Shipment] = []
+    split_from: SplitRef | None = None
+    split_into: list[str] = []
+    license_hold: str | None = None
     purchaser: Party
     end_user: Party
     ultimate_consignee: Party | None = None
     intermediate_consignees: list[Party] = []
     ship_from: str = "US"
     end_use: str
-    lines: list[OrderLine]
+    lines: list[OrderLineView]
     requested_ship_date: date
     total_value: Money
     total_quantity: int

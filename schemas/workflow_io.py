@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from schemas.common import Money
 from schemas.documents import EvidenceRequirement
@@ -33,8 +33,15 @@ class OrderPolicy(BaseModel):
 # Behaviour changes that would break the replay of running orders are gated on the revision an
 # order started under (carried in its input), not on `workflow.patched()`: no marker and no
 # search-attribute upsert per order. Revisions: 1 the first; 2 a clean re-screening before
-# shipment is recorded in the SHIPPED event instead of an event of its own.
-WORKFLOW_REVISION = 2
+# shipment is recorded in the SHIPPED event instead of an event of its own; 3 an order whose
+# destination refuses a line on import (a customs stop) is held right after screening.
+WORKFLOW_REVISION = 3
+
+
+class SplitStart(BaseModel):
+    """Where an order split from another starts: screened, determined and approved already."""
+
+    status: OrderStatus
 
 
 class OrderInput(BaseModel):
@@ -47,13 +54,41 @@ class OrderInput(BaseModel):
     policy: OrderPolicy = OrderPolicy()
     # Absent from inputs written before revisions existed: those orders run as revision 1.
     revision: int = 1
+    # The remainder of a partially approved order: it skips screening and determination.
+    split: SplitStart | None = None
+
+
+class SplitRequest(BaseModel):
+    """Book the remainder of a partially approved order (idempotent by its order id)."""
+
+    order_id: str
+    split_from: str
+    parent_seq: int
+    booking: BookOrderRequest
+    created_by: str
+    status: OrderStatus
+    actor: str
+    reason: str | None = None
+    at: datetime
 
 
 class RecheckRequest(BaseModel):
-    """A new list snapshot or rule set is active: re-screen and re-determine if it differs."""
+    """A new list snapshot is active: re-screen if it differs.
+
+    `ruleset_version` is set only by sweeps from before rule sets were activated explicitly
+    (re-determine when it differs); rule-set changes now arrive as `RedetermineRequest`.
+    """
 
     snapshot_id: int | None
-    ruleset_version: str
+    ruleset_version: str | None = None
+
+
+class RedetermineRequest(BaseModel):
+    """A rule set was activated or expired, and this order's outcome changes under it."""
+
+    ruleset_version: str = Field(description="the rule set activated or expired")
+    event: str = Field(description="activated, expired or dated-change")
+    determination: Determination = Field(description="the order under the rules now in force")
 
 
 class TransitionRecord(OrderEvent):
@@ -119,12 +154,14 @@ class ReleaseRequest(BaseModel):
 
 
 class CommitRequest(BaseModel):
-    """Turn the order's reservation into a shipment under an export filing."""
+    """Record a shipment against the order's reservations under its export filing."""
 
     entry_key: str
     order_id: str
     itn: str
     actor: str
+    # What this shipment takes per item (quantity and value); None: all that is reserved.
+    lines: list[DrawLine] | None = None
 
 
 class ShipCheckRequest(BaseModel):

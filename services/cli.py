@@ -145,7 +145,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _api(settings: Settings, args: argparse.Namespace) -> int:
     from services.serve import run_api
 
-    run_api(args.host or settings.api_host, args.port or settings.api_port, args.workers)
+    # --port 0 lets the OS choose a free port; the "Uvicorn running on" line names it.
+    port = settings.api_port if args.port is None else args.port
+    run_api(args.host or settings.api_host, port, args.workers)
     return 0
 
 

@@ -20,9 +20,17 @@ def add_parsers(sub: Any) -> None:
     rules = sub.add_parser("rules", help="license rule sets").add_subparsers(
         dest="rules_command", required=True
     )
-    imp = rules.add_parser("import", help="import an effective-dated rule set (JSON)")
+    imp = rules.add_parser(
+        "import", help="stage a rule set (JSON); two compliance officers then approve it"
+    )
     imp.add_argument("file", type=Path)
-    imp.add_argument("--by", default="cli", help="who imports (recorded)")
+    imp.add_argument("--by", default="cli", help="who stages it (recorded; may not approve)")
+    imp.add_argument("--effective-on", type=date.fromisoformat, default=None,
+                     help="activation date (default: the file's effective_from)")  # fmt: skip
+    imp.add_argument("--expires-on", type=date.fromisoformat, default=None,
+                     help="first day it no longer applies (a temporary measure)")  # fmt: skip
+    imp.add_argument("--citation", default=None, help="Federal Register notice or letter")
+    rules.add_parser("list", help="rule sets and their status")
 
     role = sub.add_parser("role", help="users' roles").add_subparsers(
         dest="role_command", required=True
@@ -54,22 +62,56 @@ def _sessions(settings: Settings, write: bool = False) -> tuple[Any, SessionFact
 
 
 def _rules(settings: Settings, args: argparse.Namespace) -> int:
-    from services.rules_store import RuleSetError, import_ruleset, parse_ruleset
+    if args.rules_command == "list":
+        return _rules_list(settings)
+    from pydantic import ValidationError
+
+    from schemas.rulesets import StageRuleSet
+    from services.policy.store import stage
+    from services.rules_store import RuleSetError, parse_ruleset
+    from workflows.rules.transitions import Refusal
 
     engine, sessions = _sessions(settings, write=True)
     try:
         ruleset = parse_ruleset(args.file)
+        body = StageRuleSet(
+            ruleset=ruleset,
+            effective_on=args.effective_on,
+            expires_on=args.expires_on,
+            citation=args.citation,
+        )
         with sessions() as session:
-            import_ruleset(session, ruleset=ruleset, imported_by=args.by)
-    except RuleSetError as exc:
+            row = stage(session, body=body, actor=args.by, now=datetime.now(UTC))
+            session.commit()
+    except (RuleSetError, Refusal, ValidationError) as exc:
         print(f"refused: {exc}", file=sys.stderr)
         return 2
     finally:
         engine.dispose()
-    print(
-        f"rule set {ruleset.version} (effective {ruleset.effective_from}) stored; open orders "
-        "are re-determined by the worker's next recheck sweep"
+    print(_staged_message(row.version, row.effective_from, row.expires_on, args.by))
+    return 0
+
+
+def _staged_message(version: str, effective: date, expires: date | None, by: str) -> str:
+    until = f", expires on {expires}" if expires else ""
+    return (
+        f"rule set {version} staged (effective on {effective}{until}). It changes nothing until\n"
+        f"two compliance officers other than {by} approve it; it is then activated on its date.\n"
+        f"  preview  GET  /api/v1/rulesets/{version}/impact   (or the console's Policy page)\n"
+        f"  approve  POST /api/v1/rulesets/{version}/approve  (each officer, with their token)"
     )
+
+
+def _rules_list(settings: Settings) -> int:
+    from services.policy.views import list_views
+
+    engine, sessions = _sessions(settings)
+    with sessions() as session:
+        page = list_views(session)
+    engine.dispose()
+    for item in page.items:
+        approvals = f"{len(item.approvals)}/{item.approvals_needed} approvals"
+        print(f"{item.version:<40} {item.status.value:<10} {item.effective_on} {approvals}")
     return 0
 
 

@@ -39,7 +39,14 @@ class Settings(BaseSettings):
     license_decision_days: int = Field(default=90, ge=1, le=730)
     four_eyes_threshold_usd: Decimal = Field(default=Decimal("10000000"), ge=0)
     db_pool_size: int = Field(default=10, ge=1)
+    # Open orders per activity of a rule set's fan-out, and batches before continue-as-new.
+    policy_fanout_batch_size: int = Field(default=200, ge=1, le=5000)
+    policy_fanout_batches_per_run: int = Field(default=100, ge=1)
     documents_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
+    # License suspension/revocation fan-out: orders per batch (one activity), batches per run
+    # of its workflow before it continues as new.
+    license_action_batch_size: int = Field(default=100, ge=1, le=1000)
+    license_action_batches_per_run: int = Field(default=20, ge=1, le=1000)
     # Lifetime of a new token unless `token create --expires-in` says otherwise.
     token_lifetime_days: float = Field(default=90, gt=0, le=3650)
     # Unset: JSON lines for `api` and `worker`, text for `dev`.

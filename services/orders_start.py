@@ -18,6 +18,7 @@ from services.db import orders_repo
 from services.db.engine import SessionFactory
 from services.db.models import OrderRow
 from services.db.money import utc
+from services.policy.timers import sweep_timers
 from workflows.ids import workflow_id_for
 from workflows.order import OrderWorkflow
 
@@ -97,7 +98,7 @@ async def run_outbox(
     client: Client,
     write_session: SessionFactory,
     *,
-    task_queue: str,
+    settings: Settings,
     interval: float,
     stop: asyncio.Event,
 ) -> None:
@@ -105,12 +106,17 @@ async def run_outbox(
     while not stop.is_set():
         try:
             n = await sweep_unstarted(
-                client, write_session, task_queue=task_queue, grace=timedelta(seconds=interval)
+                client,
+                write_session,
+                task_queue=settings.task_queue,
+                grace=timedelta(seconds=interval),
             )
             if n:
                 # Bookings made while Temporal was away, and orders whose first step is late
                 # (their start is a no-op: same workflow id).
                 log.info("ensured the workflows of %d booked order(s)", n)
+            if n := await sweep_timers(client, write_session, settings):
+                log.info("started the timers of %d approved rule set(s)", n)
         except Exception:  # the next round retries; a sweeper must not die
             log.exception("outbox sweep failed")
         with contextlib.suppress(TimeoutError):

@@ -166,10 +166,11 @@ def delete_record(session: Session, *, order_id: str, today: date) -> None:
 
 
 def purgeable(session: Session, *, today: date, limit: int = 1000) -> list[str]:
-    """Orders whose retention is over and that are not on legal hold."""
+    """Orders whose retention is over and that are not on legal hold (those `check_deletable`
+    lets go: from the retention date on)."""
     stmt = (
         select(OrderRow.id)
-        .where(col(OrderRow.retention_until) < today, col(OrderRow.legal_hold).is_(False))
+        .where(col(OrderRow.retention_until) <= today, col(OrderRow.legal_hold).is_(False))
         .limit(limit)
     )
     return list(session.exec(stmt).all())

@@ -15,14 +15,20 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from services.config import Settings
 from services.db.engine import make_engine, session_factory
 from services.db.store import SqlOrderStore
+from services.license_fanout import SqlLicenseActionStore, run_action_outbox, sender
 from services.orders_start import run_outbox
+from services.policy.fanout import SqlPolicyStore, order_signaller
 from services.recheck import run_recheck
 from services.rules_store import DbRuleSource
 from services.screening.screener import DbScreener
 from services.webhooks.dispatcher import Dispatchers
 from services.worker_telemetry import ActivityTelemetry, meter_of
 from workflows.activities import OrderActivities
+from workflows.license_action import LicenseActionWorkflow
+from workflows.license_action_activities import LicenseActionActivities
 from workflows.order import OrderWorkflow
+from workflows.ruleset import RuleSetWorkflow
+from workflows.ruleset_activities import RuleSetActivities
 
 log = logging.getLogger(__name__)
 
@@ -34,17 +40,32 @@ WORKFLOW_RUNNER = SandboxedWorkflowRunner(
 )
 
 
+def policy_activities(client: Client, engine: Engine) -> RuleSetActivities:
+    """The rule-set workflow's activities, bound to the database and the client."""
+    read, write = session_factory(engine), session_factory(engine, write=True)
+    return RuleSetActivities(
+        SqlPolicyStore(read, write, DbRuleSource(read)), order_signaller(client)
+    )
+
+
 def build_worker(
-    client: Client, settings: Settings, engine: Engine, executor: ThreadPoolExecutor
+    client: Client,
+    settings: Settings,
+    engine: Engine,
+    executor: ThreadPoolExecutor,
+    *,
+    policy: RuleSetActivities | None = None,
 ) -> Worker:
     """A worker for the order task queue, with activities bound to the database."""
     read, write = session_factory(engine), session_factory(engine, write=True)
     screener = DbScreener(read, write, threshold=settings.screening_threshold)
     acts = OrderActivities(SqlOrderStore(write), screener, DbRuleSource(read))
+    fanout = LicenseActionActivities(SqlLicenseActionStore(write), sender(client))
+    policy = policy or policy_activities(client, engine)
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[OrderWorkflow],
+        workflows=[OrderWorkflow, LicenseActionWorkflow, RuleSetWorkflow],
         workflow_runner=WORKFLOW_RUNNER,
         activities=[
             acts.record_transition,
@@ -56,6 +77,15 @@ def build_worker(
             acts.ship_check,
             acts.roles_of,
             acts.whitelist,
+            acts.book_split,
+            fanout.count,
+            fanout.batch,
+            fanout.finish,
+            policy.activate,
+            policy.expire,
+            policy.dated_change,
+            policy.fan_out_batch,
+            policy.fan_out_done,
         ],
         activity_executor=executor,
         # Order and workflow ids on activity log lines; screening matches counted.
@@ -78,7 +108,7 @@ async def run_worker(settings: Settings, client: Client, stop: asyncio.Event) ->
             run_outbox(
                 client,
                 write_session,
-                task_queue=settings.task_queue,
+                settings=settings,
                 interval=settings.outbox_interval_seconds,
                 stop=stop,
             )
@@ -87,14 +117,16 @@ async def run_worker(settings: Settings, client: Client, stop: asyncio.Event) ->
             run_recheck(
                 client,
                 session_factory(engine),
+                write_session,
                 interval=settings.recheck_interval_seconds,
                 stop=stop,
             )
         )
+        actions = asyncio.create_task(run_action_outbox(client, write_session, settings, stop))
         # Webhook deliveries: a dispatcher per subscription this worker holds the lease of.
         webhooks = asyncio.create_task(Dispatchers(settings, engine).run(stop))
         async with worker:
             log.info("worker polling task queue %s", settings.task_queue)
             await stop.wait()
-        await asyncio.gather(outbox, recheck, webhooks)
+        await asyncio.gather(outbox, recheck, actions, webhooks)
     engine.dispose()

@@ -21,6 +21,7 @@ from services.db.migrate import upgrade
 from services.worker import build_worker
 from tests import pg
 from tests.harness import ApiHarness, make_api
+from tests.ports import free_port
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
@@ -37,17 +38,31 @@ def tool(name: str) -> str:
 @pytest.fixture(scope="session")
 async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
     """One real Temporal dev server (in memory) for the whole session."""
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=tool("temporal"),
-        data_converter=pydantic_data_converter,
-        ui=False,
-        dev_server_extra_args=[
-            "--dynamic-config-value",
-            "history.transferProcessorMaxPollRPS=1000",
-        ],
-    )
+    env = await _start_dev_server()
     yield env
     await env.shutdown()
+
+
+async def _start_dev_server(attempts: int = 3) -> WorkflowEnvironment:
+    # Every port named (the SDK and the CLI would take ephemeral ones, which anything on the
+    # machine may grab before the server binds them), and another try on new ports if one was
+    # taken all the same: every test of the session depends on this server.
+    for attempt in range(1, attempts + 1):
+        try:
+            return await WorkflowEnvironment.start_local(
+                dev_server_existing_path=tool("temporal"),
+                data_converter=pydantic_data_converter,
+                ui=False,
+                port=free_port(),
+                dev_server_extra_args=[
+                    *("--http-port", str(free_port()), "--metrics-port", str(free_port())),
+                    *("--dynamic-config-value", "history.transferProcessorMaxPollRPS=1000"),
+                ],
+            )
+        except Exception:  # whatever the SDK raises when the server did not come up
+            if attempt == attempts:
+                raise
+    raise AssertionError("unreachable")
 
 
 @pytest.fixture(scope="session")

@@ -111,8 +111,9 @@ class ApiHarness:
             f"/api/v1/orders/{order_id}/actions/{action}", json=body, headers=self.auth(user)
         )
 
-    async def wait_state(self, order_id: str, state: str, timeout: float = 30) -> dict[str, Any]:
-        """Poll until the order reaches `state` (system steps run after booking returns)."""
+    async def wait_state(self, order_id: str, state: str, timeout: float = 120) -> dict[str, Any]:
+        """Poll until the order reaches `state` (system steps run after booking returns; on a
+        busy machine a new worker's first workflow task alone has taken 30 s)."""
         deadline = asyncio.get_running_loop().time() + timeout
         while True:
             order = await self.get(order_id)

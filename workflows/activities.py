@@ -25,6 +25,7 @@ from schemas.workflow_io import (
     ScreenRequest,
     ShipCheck,
     ShipCheckRequest,
+    SplitRequest,
     TransitionRecord,
     WhitelistRequest,
 )
@@ -49,6 +50,8 @@ class OrderStore(Protocol):
     def ship_check(self, req: ShipCheckRequest) -> ShipCheck: ...
 
     def roles_of(self, users: list[str]) -> dict[str, list[Role]]: ...
+
+    def book_split(self, req: SplitRequest) -> None: ...
 
 
 class Screener(Protocol):
@@ -130,3 +133,8 @@ class OrderActivities:
     def roles_of(self, req: RolesRequest) -> dict[str, list[Role]]:
         """The roles these users hold now (a revoked role no longer counts)."""
         return self._store.roles_of(req.users)
+
+    @activity.defn(name="book_split")
+    def book_split(self, req: SplitRequest) -> None:
+        """Book the remainder of a partially approved order (once, by its order id)."""
+        self._store.book_split(req)

@@ -13,15 +13,12 @@ from collections.abc import Callable
 from datetime import datetime
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from schemas.actions import (
         Action,
-        EmptyCommand,
         NoteCommand,
         ReasonCommand,
-        ShipCommand,
     )
     from schemas.common import Role
     from schemas.orders import (
@@ -29,10 +26,8 @@ with workflow.unsafe.imports_passed_through():
         Approval,
         OrderState,
         OrderStatus,
-        Shipment,
     )
     from schemas.workflow_io import (
-        CommitRequest,
         OrderInput,
         RecheckRequest,
         RolesRequest,
@@ -41,35 +36,41 @@ with workflow.unsafe.imports_passed_through():
     from workflows.activities import OrderActivities
     from workflows.order_amend import Amendments
     from workflows.order_application import ApplicationSteps
-    from workflows.order_base import SYSTEM, lookup, persist, refused
-    from workflows.order_license import LicenseSteps
+    from workflows.order_base import SYSTEM, lookup, refused
+    from workflows.order_license_events import LicenseEvents
+    from workflows.order_policy import PolicyChanges
+    from workflows.order_ship import ShipmentSteps
     from workflows.rules import transitions as rules
     from workflows.rules.decision import apply_decision, check_decision
 
 S = OrderState
 
 
-def _new_hit_refusal() -> ApplicationError:
-    return ApplicationError(
-        "ship refused: re-screening found a new potential match; the order is back in "
-        "SCREENING_REVIEW",
-        type=rules.RefusalKind.CONFLICT,
-        non_retryable=True,
-    )
-
-
 @workflow.defn
-class OrderWorkflow(LicenseSteps, ApplicationSteps, Amendments):
+class OrderWorkflow(ShipmentSteps, ApplicationSteps, Amendments, LicenseEvents, PolicyChanges):
     """One export order, durable for as long as the license decision takes."""
 
     @workflow.init
     def __init__(self, inp: OrderInput) -> None:
         self._setup(inp)
+        self._setup_policy()
         self._recheck: RecheckRequest | None = None
 
     @workflow.run
     async def run(self, inp: OrderInput) -> WorkflowResult:
         """Screen, determine, then wait (durably, at no cost) for people, timers and lists."""
+        if inp.split is None:  # the remainder of a split starts where the original was
+            await self._screen_and_determine()
+        await self._serve_until_terminal()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return WorkflowResult(
+            order_id=inp.order_id,
+            state=self._status.state,
+            determination=self._status.determination,
+            license=self._status.license,
+        )
+
+    async def _screen_and_determine(self) -> None:
         async with self._lock:
             await self._move(S.SCREENING, SYSTEM, "screen")
         screening = await self._screen()
@@ -81,14 +82,8 @@ class OrderWorkflow(LicenseSteps, ApplicationSteps, Amendments):
                 nxt = rules.state_after_screening(determination, bool(open_ids))
                 data = {"hits": len(screening.hits), "rule": determination.rule_id}
                 await self._move(nxt, SYSTEM, "screened", data=data)
-        await self._serve_until_terminal()
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        return WorkflowResult(
-            order_id=inp.order_id,
-            state=self._status.state,
-            determination=self._status.determination,
-            license=self._status.license,
-        )
+                if self._input.revision >= 3:  # see WORKFLOW_REVISION
+                    await self._hold_for_import_stop()
 
     async def _serve_until_terminal(self) -> None:
         if self._input.revision < 2:
@@ -136,14 +131,15 @@ class OrderWorkflow(LicenseSteps, ApplicationSteps, Amendments):
             req, self._recheck = self._recheck, None
             async with self._lock:
                 await self._do_recheck(req)
+        await self._take_policy_changes()
 
     def _woken_or_fired(self, seen: int, timer: asyncio.Task[None] | None) -> Callable[[], bool]:
         woken = self._woken(seen)
         return lambda: woken() or (timer is not None and timer.done())
 
     def _woken(self, seen: int) -> Callable[[], bool]:
-        """True once something changed the order or a recheck arrived."""
-        return lambda: self._changes != seen or self._recheck is not None
+        """True once something changed the order, or a recheck or policy change arrived."""
+        return lambda: self._changes != seen or self._recheck is not None or self._policy_pending()
 
     @workflow.signal
     def recheck(self, req: RecheckRequest) -> None:
@@ -158,7 +154,9 @@ class OrderWorkflow(LicenseSteps, ApplicationSteps, Amendments):
         if req.snapshot_id != screening.snapshot_id:
             await self._apply_rescreen(await self._screen(), "rescreen")
         det = self._determination()
-        if req.ruleset_version == det.ruleset_version:
+        # Rule sets now reach orders through `redetermine` (activation fans out); a recheck
+        # naming a version comes from a sweep of before that.
+        if req.ruleset_version is None or req.ruleset_version == det.ruleset_version:
             return
         fresh = await self._determine(self._screening())
         self._status.determination = fresh
@@ -267,6 +265,7 @@ class OrderWorkflow(LicenseSteps, ApplicationSteps, Amendments):
             self._check(Action.RELEASE, cmd)
             back_to = self._status.held_from or S.BOOKED
             self._status.held_from = None
+            self._status.held_for_import_stop = False
             await self._move(back_to, cmd.actor.user, Action.RELEASE, cmd.reason)
         return self._status
 
@@ -281,72 +280,10 @@ class OrderWorkflow(LicenseSteps, ApplicationSteps, Amendments):
             self._check(Action.CANCEL, cmd)
             await self._release_license(cmd.actor.user, cmd.reason)
             self._status.held_from = None
+            self._status.held_for_import_stop = False
             await self._move(S.CANCELLED, cmd.actor.user, Action.CANCEL, cmd.reason)
         return self._status
 
     @cancel.validator
     def _v_cancel(self, cmd: ReasonCommand) -> None:
         self._check(Action.CANCEL, cmd)
-
-    @workflow.update
-    async def ship(self, cmd: ShipCommand) -> OrderStatus:
-        """Sales ops: re-screen, check obligations, then ship under the export filing."""
-        async with self._lock:
-            self._check(Action.SHIP, cmd)
-            shipped_data: dict[str, object] = {"itn": cmd.itn}
-            if self._input.revision >= 2:  # see WORKFLOW_REVISION
-                shipped_data["rescreen"] = await self._rescreen_before_ship()
-            elif await self._apply_rescreen(await self._screen(), "rescreen-before-ship"):
-                raise _new_hit_refusal()
-            license = self._status.license
-            await self._check_shipment()
-            if license is not None:
-                req = CommitRequest(
-                    entry_key=self._key("commit"),
-                    order_id=self.order_id,
-                    itn=cmd.itn,
-                    actor=cmd.actor.user,
-                )
-                await persist(OrderActivities.commit_license, req)
-            self._status.shipment = Shipment(
-                carrier=cmd.carrier,
-                tracking_number=cmd.tracking_number,
-                itn=cmd.itn,
-                shipped_at=workflow.now(),
-                shipped_by=cmd.actor.user,
-            )
-            await self._move(S.SHIPPED, cmd.actor.user, Action.SHIP, None, shipped_data)
-        return self._status
-
-    async def _rescreen_before_ship(self) -> dict[str, object]:
-        """Screen again; a new open hit moves the order to SCREENING_REVIEW and refuses ship.
-
-        Nothing new: the result goes into the SHIPPED event's data (one event, one write).
-        """
-        fresh = await self._screen()
-        open_ids = self._merge_rescreen(fresh)
-        data: dict[str, object] = {"snapshot_id": fresh.snapshot_id, "open_hits": open_ids}
-        if open_ids:
-            self._status.approvals = []
-            reason = "new screening hit"
-            await self._move(S.SCREENING_REVIEW, SYSTEM, "rescreen-before-ship", reason, data)
-            raise _new_hit_refusal()
-        return data
-
-    @ship.validator
-    def _v_ship(self, cmd: ShipCommand) -> None:
-        self._check(Action.SHIP, cmd)
-
-    @workflow.update
-    async def deliver(self, cmd: EmptyCommand) -> OrderStatus:
-        """Sales ops: the goods arrived."""
-        async with self._lock:
-            self._check(Action.DELIVER, cmd)
-            if self._status.shipment is not None:
-                self._status.shipment.delivered_at = workflow.now()
-            await self._move(S.DELIVERED, cmd.actor.user, Action.DELIVER)
-        return self._status
-
-    @deliver.validator
-    def _v_deliver(self, cmd: EmptyCommand) -> None:
-        self._check(Action.DELIVER, cmd)

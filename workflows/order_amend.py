@@ -14,6 +14,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.activities import OrderActivities
     from workflows.order_base import OrderMachine, persist, refused
     from workflows.rules import amend as amending
+    from workflows.rules import shipments as shipping
     from workflows.rules import transitions as rules
     from workflows.rules.license_input import draw_lines, order_draw, order_parties
 
@@ -37,7 +38,10 @@ class Amendments(OrderMachine):
             if before.lines != after.lines and self._status.license is not None:
                 data["license"] = await self._redraw(cmd.actor.user, cmd.reason)
             to = self._status.state
-            if material:
+            shipments = self._status.all_shipments()
+            if shipping.all_shipped(after, shipments):
+                to = S.SHIPPED  # cut to what has left: nothing more will ship
+            elif material:
                 to = await self._review_again(before, after, data)
             elif to is S.READY_TO_SHIP and self._status.license is None and data.get("license"):
                 to = S.AWAITING_LICENSE  # the license no longer covers what the order asks
@@ -51,9 +55,11 @@ class Amendments(OrderMachine):
     def _check_amend(self, cmd: AmendCommand) -> BookOrderRequest:
         self._check(Action.AMEND, cmd)
         try:
-            return amending.amended(self._booking, cmd)
+            after = amending.amended(self._booking, cmd)
+            shipping.check_keeps_shipped(after, self._status.all_shipments())
         except rules.Refusal as refusal:
             raise refused(refusal) from None
+        return after
 
     async def _review_again(
         self, before: BookOrderRequest, after: BookOrderRequest, data: dict[str, Any]
@@ -79,8 +85,14 @@ class Amendments(OrderMachine):
         held = self._status.license
         assert held is not None
         await self._release_license(actor, f"amended: {reason}", "amend-release")
-        lines = draw_lines(self._booking, self._status.determination)
+        left = shipping.remaining_lines(self._booking, self._status.all_shipments())
+        lines = draw_lines(
+            self._booking.model_copy(update={"lines": left}), self._status.determination
+        )
         quantity = sum(line.quantity for line in lines)
+        if not lines:  # every licensed unit has shipped: the draw stays as it shipped
+            self._status.license = held
+            return {"number": held.license_number, "redrawn": False, "why": "all shipped"}
         req = AllocateRequest(
             entry_key=self._key("amend-reserve"),
             order_id=self.order_id,

@@ -90,6 +90,8 @@ class OrderMachine:
         total = order_draw(inp.booking)[1]
         needed = rules.approvals_needed(total, inp.policy.four_eyes_threshold)
         self._status = OrderStatus(state=S.BOOKED, approvals_needed=needed)
+        if inp.split is not None:  # booked (at seq 0) by the original's workflow
+            self._status = inp.split.status.model_copy(deep=True)
         self._seq = 0
         self._changes = 0
         self._lock = asyncio.Lock()
@@ -109,12 +111,16 @@ class OrderMachine:
 
     def _facts(self) -> rules.OrderFacts:
         license = self._status.license
+        shipments = self._status.all_shipments()
         return rules.OrderFacts(
             state=self._status.state,
             held_from=self._status.held_from,
             booked_by=self._input.booked_by,
             license_expires_on=license.expires_on if license else None,
             approved_by=frozenset(a.by for a in self._status.approvals),
+            shipments=len(shipments),
+            undelivered=sum(1 for s in shipments if s.delivered_at is None),
+            license_hold=self._status.license_hold,
         )
 
     def _check(self, action: Action, cmd: Command) -> None:
@@ -251,11 +257,15 @@ class OrderMachine:
         data: dict[str, Any] | None = None,
         *,
         restart_clock: bool = False,
+        resume: bool = False,
         booking: BookOrderRequest | None = None,
     ) -> None:
-        """Change state and persist event + read model before anyone is told."""
+        """Change state and persist event + read model before anyone is told.
+
+        `resume`: a system step that ends a hold itself (an import stop lifted).
+        """
         from_state = self._status.state
-        if from_state is S.ON_HOLD and actor == SYSTEM and to is not S.ON_HOLD:
+        if from_state is S.ON_HOLD and actor == SYSTEM and to is not S.ON_HOLD and not resume:
             # A system step finishing while the order is held moves where it will resume.
             self._status.held_from = to
             to = S.ON_HOLD

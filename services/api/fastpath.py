@@ -74,9 +74,11 @@ class StatusLookupFastPath:
         ]
         try:
             await send({"type": "http.response.start", "status": 200, "headers": headers})
-            await send({"type": "http.response.body", "body": body})
         finally:
+            # Counted before the body leaves, as ObserveMiddleware does: a scrape made after
+            # the answer arrived always includes it.
             self._observe(time.perf_counter() - started)
+        await send({"type": "http.response.body", "body": body})
 
     def _observe(self, seconds: float) -> None:
         # Same series as ObserveMiddleware's; the children are bound on first use only, so

@@ -167,25 +167,36 @@ class ObserveMiddleware:
             await self.app(scope, receive, send)
             return
         status = 500  # what the server answers when the app raises
+        started = time.perf_counter()
+        counted = False
+
+        def count() -> None:
+            nonlocal counted
+            if not counted:
+                counted = True
+                route = _route_template(scope)
+                self.metrics.latency.labels(scope["method"], route).observe(
+                    time.perf_counter() - started
+                )
+                self.metrics.requests.labels(scope["method"], route, str(status)).inc()
 
         async def send_status(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = int(message["status"])
                 _tag_created_order(message)
+            elif not message.get("more_body", False):
+                # Counted before the last byte leaves: a scrape made after an answer arrived
+                # (by the same client, on any process) always includes it.
+                count()
             await send(message)
 
         match = _ORDER_PATH.match(scope["path"])
-        started = time.perf_counter()
         try:
             with order_context(order_id=match.group(1) if match else None):
                 await self.app(scope, receive, send_status)
         finally:
-            route = _route_template(scope)
-            self.metrics.latency.labels(scope["method"], route).observe(
-                time.perf_counter() - started
-            )
-            self.metrics.requests.labels(scope["method"], route, str(status)).inc()
+            count()  # no body sent (the app raised): counted as the server's 500
 
 
 def _tag_created_order(message: Message) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel import Session, create_engine
@@ -16,17 +18,55 @@ SessionFactory = Callable[[], Session]
 AsyncSessionFactory = async_sessionmaker[AsyncSession]
 
 
-def make_engine(url: str, *, pool_size: int = 10) -> Engine:
+SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
+PG_CONNECT_TIMEOUT_SECONDS = 10  # libpq waits for ever by default on a host that drops packets
+
+
+def make_engine(
+    url: str, *, pool_size: int = 10, busy_timeout: float = SQLITE_BUSY_TIMEOUT_SECONDS
+) -> Engine:
     """Create an engine; SQLite gets WAL and a busy timeout so API and worker can share it."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": busy_timeout}
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    return create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_SECONDS},
+    )
+
+
+def probe(engine: Engine, *, lock_timeout: float = 2.0) -> None:
+    """Raise unless the database can be read and written now (for readiness).
+
+    SQLite is probed on a connection of its own: pooled connections hold their file open and
+    would not notice it gone or replaced. The write lock is taken and handed back at once, so
+    a database locked by another process for longer than `lock_timeout` is reported as well.
+    PostgreSQL: a pooled connection, pinged first, answers a query.
+    """
+    database = engine.url.database
+    if is_sqlite(engine) and database and database != ":memory:":
+        # mode=rw: a missing file is an error, not a new empty database.
+        uri = f"file:{quote(database)}?mode=rw"
+        conn = sqlite3.connect(uri, uri=True, timeout=lock_timeout, isolation_level=None)
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("ROLLBACK")
+        finally:
+            conn.close()
+        return
+    with engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
 
 
 def async_url(url: str) -> URL:
@@ -58,7 +98,13 @@ def make_async_engine(url: str, *, pool_size: int = 10, reads: bool = False) -> 
     # No pre-ping: it would double the round trips of the hottest read. A connection the server
     # dropped fails one query, and SQLAlchemy then replaces the whole pool.
     extra: dict[str, Any] = {"isolation_level": "AUTOCOMMIT"} if reads else {}
-    return create_async_engine(target, pool_size=pool_size, max_overflow=pool_size, **extra)
+    return create_async_engine(
+        target,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_SECONDS},
+        **extra,
+    )
 
 
 def async_session_factory(engine: AsyncEngine, *, write: bool = False) -> AsyncSessionFactory:
@@ -74,7 +120,6 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=30000")
     cur.close()
 
 

@@ -10,19 +10,19 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from schemas.orders import AllocatedLine, LicenseAllocation
-from schemas.workflow_io import AllocateRequest, CommitRequest, DrawLine, ReleaseRequest
+from schemas.workflow_io import AllocateRequest, DrawLine
+from services.db.license_holdings import entries, entries_of
 from services.db.licenses_repo import (
-    COMMIT,
-    RELEASE,
     RESERVE,
     VALUE_TOLERANCE,
     NewLine,
     Usage,
     add_license,
     as_line,
+    check_active,
     check_dates,
     line_usage,
     lines_of,
@@ -33,15 +33,6 @@ from services.db.models import LicenseLedgerRow, LicenseLineRow, LicenseRow
 from services.db.money import from_cents, to_cents
 from workflows.activities import LicenseConflict
 from workflows.rules.license_match import line_for, party_mismatches
-
-
-def _entries(session: Session, keys: list[str]) -> list[LicenseLedgerRow]:
-    stmt = (
-        select(LicenseLedgerRow)
-        .where(col(LicenseLedgerRow.entry_key).in_(keys))
-        .order_by(col(LicenseLedgerRow.id))
-    )
-    return list(session.exec(stmt).all())
 
 
 def _new_license(session: Session, req: AllocateRequest, now: datetime) -> LicenseRow:
@@ -97,6 +88,7 @@ def _match(
     session: Session, lic: LicenseRow, req: AllocateRequest, now: datetime
 ) -> list[tuple[DrawLine, LicenseLineRow]]:
     """Each item's license line; refused naming every party, place or item that differs."""
+    check_active(lic)
     check_dates(lic, now.date())
     problems = party_mismatches(
         lic.number, parties_of(lic), lic.destination, req.parties, req.destination
@@ -143,12 +135,12 @@ def _check_fit(
 
 def reserve(session: Session, req: AllocateRequest, *, now: datetime) -> LicenseAllocation:
     """Reserve each licensed item on its license line; never beyond it, and once per key."""
-    done = _entries(session, [req.entry_key, f"{req.entry_key}:1"])
+    done = entries(session, [req.entry_key, f"{req.entry_key}:1"])
     lic = lock_license(session, req.license_number)
     if done:  # a retry after the first attempt committed
         assert lic is not None
         prefix = f"{req.entry_key}:"
-        rows = [e for e in _entries_of(session, req.order_id) if e.entry_key.startswith(prefix)]
+        rows = [e for e in entries_of(session, req.order_id) if e.entry_key.startswith(prefix)]
         return _allocation(session, lic, rows or done)
     if lic is None:
         lic = _new_license(session, req, now)
@@ -194,88 +186,3 @@ def _allocation(
             for r in rows
         ],
     )
-
-
-def _entries_of(session: Session, order_id: str) -> list[LicenseLedgerRow]:
-    stmt = (
-        select(LicenseLedgerRow)
-        .where(LicenseLedgerRow.order_id == order_id)
-        .order_by(col(LicenseLedgerRow.id))
-    )
-    return list(session.exec(stmt).all())
-
-
-def open_reservations(session: Session, *, order_id: str) -> list[LicenseLedgerRow]:
-    """The order's reservations not released, one per license line and item."""
-    current: dict[tuple[str, int, str | None], LicenseLedgerRow] = {}
-    for e in _entries_of(session, order_id):
-        key = (e.license_number, e.line_id, e.sku)
-        if e.kind == RESERVE:
-            current[key] = e
-        elif e.kind == RELEASE:
-            current.pop(key, None)
-    return sorted(current.values(), key=lambda e: e.id or 0)
-
-
-def _follow_up(
-    session: Session, req: ReleaseRequest | CommitRequest, kind: str, now: datetime
-) -> bool:
-    """Release or commit every open reservation of the order, each on its own line."""
-    if _entries(session, [req.entry_key, f"{req.entry_key}:1"]):
-        return False
-    held = open_reservations(session, order_id=req.order_id)
-    if not held:
-        return False
-    for number in sorted({h.license_number for h in held}):
-        lock_license(session, number)
-    reason = req.reason if isinstance(req, ReleaseRequest) else "shipped"
-    itn = req.itn if isinstance(req, CommitRequest) else None
-    for i, h in enumerate(held, start=1):
-        session.add(
-            LicenseLedgerRow(
-                entry_key=f"{req.entry_key}:{i}",
-                license_number=h.license_number,
-                line_id=h.line_id,
-                sku=h.sku,
-                order_id=req.order_id,
-                kind=kind,
-                quantity=h.quantity,
-                value_cents=h.value_cents,
-                actor=req.actor,
-                reason=reason,
-                itn=itn,
-                at=now,
-            )
-        )
-    return True
-
-
-def release(session: Session, req: ReleaseRequest, *, now: datetime) -> bool:
-    """Give back the order's reservations; False when there are none (or already released)."""
-    return _follow_up(session, req, RELEASE, now)
-
-
-def commit(session: Session, req: CommitRequest, *, now: datetime) -> bool:
-    """Mark the order's reservations as shipped under an export filing (ITN)."""
-    return _follow_up(session, req, COMMIT, now)
-
-
-def undrawn(session: Session, *, order_id: str, licensed: list[str]) -> list[str]:
-    """Licensed items of the order with no open reservation (a whole-order one covers all)."""
-    held = open_reservations(session, order_id=order_id)
-    if any(h.sku is None for h in held):
-        return []
-    drawn = {h.sku for h in held}
-    return [sku for sku in licensed if sku not in drawn]
-
-
-def drawn_lines(session: Session, *, order_id: str) -> dict[str | None, tuple[str, int]]:
-    """Per item (None: the whole order, before lines), the license number and line it holds."""
-    held = open_reservations(session, order_id=order_id)
-    numbers = {
-        r.id: r.line_no
-        for r in session.exec(
-            select(LicenseLineRow).where(col(LicenseLineRow.id).in_([h.line_id for h in held]))
-        ).all()
-    }
-    return {h.sku: (h.license_number, numbers.get(h.line_id, 0)) for h in held}

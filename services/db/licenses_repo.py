@@ -209,3 +209,24 @@ def check_dates(lic: LicenseRow, today: date) -> None:
         )
     if lic.expires_on < today:
         raise LicenseConflict(f"license {lic.number} expired on {lic.expires_on.isoformat()}")
+
+
+def _status_sentence(lic: LicenseRow) -> str | None:
+    if lic.status == "active":
+        return None
+    why = f": {lic.status_reason}" if lic.status_reason else ""
+    return f"license {lic.number} is {lic.status}{why}"
+
+
+def check_active(lic: LicenseRow) -> None:
+    """A suspended or revoked license takes no draw (409 naming its state)."""
+    sentence = _status_sentence(lic)
+    if sentence is not None:
+        raise LicenseConflict(f"{sentence}; it cannot be drawn on")
+
+
+def unusable(session: Session, *, number: str) -> list[str]:
+    """Why goods cannot ship under the license now: suspended or revoked (else empty)."""
+    lic = session.get(LicenseRow, number)
+    sentence = _status_sentence(lic) if lic is not None else None
+    return [f"{sentence}; nothing ships under it"] if sentence else []

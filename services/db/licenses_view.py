@@ -6,6 +6,7 @@ from collections import defaultdict
 
 from sqlmodel import Session, col, select
 
+from schemas.license_actions import LicenseStatus
 from schemas.licenses import (
     LedgerEntry,
     LicenseLineView,
@@ -15,6 +16,7 @@ from schemas.licenses import (
     LicenseView,
     ObligationView,
 )
+from services.db import license_actions_repo
 from services.db.licenses_repo import (
     COMMIT,
     RELEASE,
@@ -43,13 +45,16 @@ def _order(order_id: str, rows: list[LicenseLedgerRow]) -> LicenseOrder:
         and (r.id or 0) > (latest[(r.line_id, r.sku)].id or 0)
     ]
     held = list(latest.values())
+    quantity = sum(r.quantity for r in held)
+    shipped = sum(r.quantity for r in after if r.kind == COMMIT)
     return LicenseOrder(
         order_id=order_id,
         skus=[r.sku for r in held if r.sku],
-        quantity=sum(r.quantity for r in held),
+        quantity=quantity,
         value=from_cents(sum(r.value_cents for r in held)),
         released=any(r.kind == RELEASE for r in after),
-        shipped=any(r.kind == COMMIT for r in after),
+        shipped=shipped > 0 and shipped >= quantity,
+        shipped_quantity=shipped,
         allocated_at=utc(max(r.at for r in held)),
     )
 
@@ -159,6 +164,9 @@ def get_license(session: Session, *, number: str) -> LicenseView | None:
         orders=_orders(entries),
         ledger=[_ledger_entry(e, numbers) for e in entries],
         obligations=[obligation_view(o) for o in obligations],
+        status=LicenseStatus(lic.status),
+        status_reason=lic.status_reason,
+        actions=license_actions_repo.action_views(session, number=number),
     )
 
 
@@ -185,6 +193,7 @@ def list_licenses(session: Session, *, limit: int = 200) -> LicensePage:
                 approved_value=from_cents(approved_c),
                 remaining_value=from_cents(approved_c - used.reserved_cents),
                 expires_on=lic.expires_on,
+                status=LicenseStatus(lic.status),
             )
         )
     return LicensePage(items=items)

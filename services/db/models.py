@@ -59,6 +59,9 @@ class OrderRow(SQLModel, table=True):
     workflow_started: bool = Field(default=False, index=True)
     screened_snapshot_id: int | None = None
     ruleset_version: str | None = Field(default=None, max_length=40)
+    # The rule set a fan-out or sweep last found this order unchanged under (see
+    # services/policy): an order neither determined nor checked under the active set is stale.
+    rules_checked_version: str | None = Field(default=None, max_length=40)
     due_at: datetime | None = _ts(nullable=True)
     retention_until: date | None = None
     legal_hold: bool = False
@@ -121,6 +124,44 @@ class LicenseRow(SQLModel, table=True):
     expires_on: date
     recorded_by: str = Field(max_length=100)
     recorded_at: datetime = _ts()
+    # active, suspended or revoked (schemas.license_actions.LicenseStatus): only an active
+    # license is drawn on or shipped under.
+    status: str = Field(default="active", max_length=12)
+    status_reason: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class LicenseActionRow(SQLModel, table=True):
+    """A suspension, reinstatement or revocation, and how far its fan-out to the orders got."""
+
+    __tablename__ = "license_actions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    license_number: str = Field(index=True, foreign_key="licenses.number", max_length=40)
+    kind: str = Field(max_length=12)
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    actor: str = Field(max_length=100)
+    requested_at: datetime = _ts()
+    total: int | None = None
+    done: int = 0
+    finished_at: datetime | None = _ts(nullable=True)
+    workflow_started: bool = False
+
+
+class LicenseActionResultRow(SQLModel, table=True):
+    """What a license action did to one order: one line per order, written once."""
+
+    __tablename__ = "license_action_results"
+    __table_args__ = (
+        UniqueConstraint("action_id", "order_id", name="uq_license_action_results_order"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    action_id: int = Field(index=True, foreign_key="license_actions.id")
+    order_id: str = Field(max_length=40)
+    outcome: str = Field(max_length=40)
+    state: str = Field(max_length=32)
+    detail: str = Field(default="", sa_column=Column(Text, nullable=False))
+    at: datetime = _ts()
 
 
 class LicenseLineRow(SQLModel, table=True):
@@ -270,15 +311,45 @@ class WhitelistRow(SQLModel, table=True):
 
 
 class RuleSetRow(SQLModel, table=True):
-    """An effective-dated license rule set; the newest in force decides new determinations."""
+    """A license rule set: staged, approved by two officers, activated on its date.
+
+    The most recently activated one that has not expired decides; with none, the rule set
+    bundled with the release does. `effective_from` is the activation date.
+    """
 
     __tablename__ = "rule_sets"
 
     version: str = Field(primary_key=True, max_length=40)
     effective_from: date
     body: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
-    imported_by: str = Field(max_length=100)
+    imported_by: str = Field(max_length=100, description="who staged it")
     imported_at: datetime = _ts()
+    expires_on: date | None = None
+    citation: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    approvals: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    approved_at: datetime | None = _ts(nullable=True)
+    activated_at: datetime | None = _ts(index=True, nullable=True)
+    expired_at: datetime | None = _ts(nullable=True)
+    workflow_started: bool = False
+    fan_out: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+class RuleSetEventRow(SQLModel, table=True):
+    """An event of a rule set: staged, approved, activated, expired, fan-out done."""
+
+    __tablename__ = "rule_set_events"
+    __table_args__ = (UniqueConstraint("version", "seq", name="uq_rule_set_events_seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    version: str = Field(index=True, max_length=40)
+    seq: int
+    at: datetime = _ts()
+    actor: str = Field(max_length=100)
+    action: str = Field(max_length=40)
+    reason: str | None = Field(default=None, sa_column=Column(Text))
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
 class DocumentRow(SQLModel, table=True):

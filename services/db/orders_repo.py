@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 from schemas.orders import (
     BookOrderRequest,
     OrderEvent,
+    OrderLineView,
     OrderState,
     OrderStatus,
     OrderView,
@@ -27,6 +28,7 @@ from services.db.models import OrderEventRow, OrderLineRow, OrderRow
 from services.db.money import from_cents, to_cents, utc
 from workflows.rules.license_input import order_draw
 from workflows.rules.retention import RETENTION_STARTS, retention_until
+from workflows.rules.shipments import shipped_per_line
 from workflows.rules.transitions import waiting_for
 
 _EVENTS = OrderEventRow.__table__  # type: ignore[attr-defined]
@@ -368,13 +370,17 @@ def to_view(row: OrderRow) -> OrderView:
         due_at=status.due_at,
         overdue=status.overdue,
         shipment=status.shipment,
+        shipments=status.all_shipments(),
+        split_from=status.split_from,
+        split_into=status.split_into,
+        license_hold=status.license_hold,
         purchaser=booking.purchaser,
         end_user=booking.end_user,
         ultimate_consignee=booking.ultimate_consignee,
         intermediate_consignees=booking.intermediate_consignees,
         ship_from=booking.ship_from,
         end_use=booking.end_use,
-        lines=booking.lines,
+        lines=_line_views(booking, status),
         requested_ship_date=booking.requested_ship_date,
         total_value=from_cents(row.total_value_cents),
         total_quantity=row.total_quantity,
@@ -384,6 +390,16 @@ def to_view(row: OrderRow) -> OrderView:
         retention_until=row.retention_until,
         legal_hold=row.legal_hold,
     )
+
+
+def _line_views(booking: BookOrderRequest, status: OrderStatus) -> list[OrderLineView]:
+    shipped = shipped_per_line(booking, status.all_shipments())
+    return [
+        OrderLineView(
+            sku=line.sku, quantity=line.quantity, unit_price=line.unit_price, shipped=gone
+        )
+        for line, gone in zip(booking.lines, shipped, strict=True)
+    ]
 
 
 def filter_clauses(filters: OrderFilter) -> list[Any]:

@@ -12,9 +12,17 @@ from schemas.workflow_io import (
     ReleaseRequest,
     ShipCheck,
     ShipCheckRequest,
+    SplitRequest,
     TransitionRecord,
 )
-from services.db import documents_repo, license_draws, licenses_repo, orders_repo
+from services.db import (
+    documents_repo,
+    license_draws,
+    license_holdings,
+    licenses_repo,
+    orders_repo,
+    splits_repo,
+)
 from services.db.engine import SessionFactory
 from services.db.models import UserRow
 
@@ -41,13 +49,13 @@ class SqlOrderStore:
     def release_license(self, req: ReleaseRequest) -> None:
         """Release the order's reservation, if any."""
         with self._session() as session:
-            license_draws.release(session, req, now=datetime.now(UTC))
+            license_holdings.release(session, req, now=datetime.now(UTC))
             session.commit()
 
     def commit_license(self, req: CommitRequest) -> None:
         """Mark the order's reservation shipped."""
         with self._session() as session:
-            license_draws.commit(session, req, now=datetime.now(UTC))
+            license_holdings.commit(session, req, now=datetime.now(UTC))
             session.commit()
 
     def ship_check(self, req: ShipCheckRequest) -> ShipCheck:
@@ -55,10 +63,11 @@ class SqlOrderStore:
         licensed items without a draw."""
         blocking: list[str] = []
         with self._session() as session:
-            undrawn = license_draws.undrawn(
+            undrawn = license_holdings.undrawn(
                 session, order_id=req.order_id, licensed=req.licensed_skus
             )
             if req.license_number is not None:
+                blocking += licenses_repo.unusable(session, number=req.license_number)
                 rows = licenses_repo.blocking_obligations(session, number=req.license_number)
                 blocking += [
                     f"open blocking license obligation {o.code}: {o.text}"
@@ -86,3 +95,9 @@ class SqlOrderStore:
             u: [Role(r) for r in row.roles.split(",") if r] if row else []
             for u, row in found.items()
         }
+
+    def book_split(self, req: SplitRequest) -> None:
+        """Insert the remainder's order, lines and first event; a retry finds it there."""
+        with self._session() as session:
+            splits_repo.insert_split(session, req)
+            session.commit()

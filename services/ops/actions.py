@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import RPCTimeoutOrCancelledError, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.workflow import UpdateMethodMultiParam
@@ -18,10 +18,10 @@ from schemas.actions import (
     AmendCommand,
     ApplicationStatusCommand,
     Command,
+    DeliverBody,
+    DeliverCommand,
     DispositionBody,
     DispositionCommand,
-    EmptyBody,
-    EmptyCommand,
     LicenseBody,
     LicenseCommand,
     NoteBody,
@@ -94,7 +94,10 @@ SPECS: dict[Action, ActionSpec] = {
     ),
     Action.SHIP: ActionSpec(ShipBody, ShipCommand, OrderWorkflow.ship, "Sales ops: ship"),
     Action.DELIVER: ActionSpec(
-        EmptyBody, EmptyCommand, OrderWorkflow.deliver, "Sales ops: confirm delivery"
+        DeliverBody,
+        DeliverCommand,
+        OrderWorkflow.deliver,
+        "Sales ops: a shipment arrived (`shipment` index; absent: every one on its way)",
     ),
     Action.AMEND: ActionSpec(
         AmendBody,
@@ -169,3 +172,10 @@ async def _run_update(client: Any, order_id: str, spec: ActionSpec, command: Com
         if exc.status == RPCStatusCode.NOT_FOUND:
             raise ServiceUnavailable("the order's workflow is not running yet", 2) from exc
         raise ServiceUnavailable(f"Temporal did not take the action: {exc.message}") from exc
+    except RPCTimeoutOrCancelledError as exc:
+        # Temporal took the request but no worker decided on it in time (workers down or
+        # overloaded). It was a 500; the action may still take effect, so say so.
+        raise ServiceUnavailable(
+            "Temporal did not confirm the action in time; it may still take effect: "
+            "look at the order before trying again"
+        ) from exc

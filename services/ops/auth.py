@@ -159,6 +159,7 @@ class UsageRecorder:
     def __init__(self, write_session: SessionFactory, every: timedelta) -> None:
         self._write = write_session
         self._every = every
+        self._every_seconds = every.total_seconds()
         self._noted: dict[str, float] = {}  # token hash -> when queued (monotonic)
         self._pending: dict[str, datetime] = {}
         self._lock = threading.Lock()
@@ -169,7 +170,7 @@ class UsageRecorder:
         """A use of the token; costs one dict read unless a write is due."""
         now = time.monotonic()
         last = self._noted.get(token_hash)
-        if last is not None and now - last < self._every.total_seconds():
+        if last is not None and now - last < self._every_seconds:
             return
         with self._lock:
             if len(self._noted) > 100_000:  # bounded; forgetting only means an early write

@@ -6,11 +6,11 @@ from sqlmodel import Session
 
 from schemas.filing import ExportFiling
 from schemas.orders import BookOrderRequest, OrderStatus
-from services.db import license_draws, orders_repo
+from services.db import license_holdings, orders_repo
 from services.ops.errors import NotFound
 from services.ops.state import AppState
 from workflows.catalog import load_catalog
-from workflows.rules.export_filing import filing_lines, filing_parties
+from workflows.rules.export_filing import filing_lines, filing_parties, shipment_filings
 
 
 def export_filing(session: Session, order_id: str) -> ExportFiling | None:
@@ -20,9 +20,13 @@ def export_filing(session: Session, order_id: str) -> ExportFiling | None:
         return None
     booking = BookOrderRequest.model_validate(row.booking)
     status = OrderStatus.model_validate(row.status)
-    drawn = license_draws.drawn_lines(session, order_id=order_id)
+    drawn = license_holdings.drawn_lines(session, order_id=order_id)
     eccns = {sku: p.eccn for sku, p in load_catalog().products.items()}
     lines, missing = filing_lines(booking, status.determination, drawn, eccns)
+    committed = license_holdings.committed_by_itn(session, order_id=order_id)
+    shipments = shipment_filings(
+        booking, status.determination, status.all_shipments(), committed, eccns
+    )
     return ExportFiling(
         order_id=row.id,
         state=row.state,
@@ -33,6 +37,7 @@ def export_filing(session: Session, order_id: str) -> ExportFiling | None:
         lines=lines,
         complete=not missing,
         missing=missing,
+        shipments=shipments,
     )
 
 

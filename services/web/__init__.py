@@ -9,12 +9,15 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from services.web import (
+    amend_pages,
     auth_pages,
     booking_pages,
+    document_pages,
     import_pages,
     integration_pages,
     license_pages,
     order_pages,
+    policy_pages,
     queue_pages,
 )
 from services.web.session import CsrfRefused, NoRole, SignInRequired
@@ -52,10 +55,13 @@ def install(app: FastAPI) -> None:
     for module in (
         auth_pages,
         booking_pages,
+        amend_pages,
+        document_pages,
         order_pages,
         queue_pages,
         license_pages,
         import_pages,
+        policy_pages,
         integration_pages,
     ):
         app.include_router(module.router)

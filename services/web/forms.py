@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import types
 import typing
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -34,6 +34,7 @@ BUTTONS = {
     Action.CANCEL: "Cancel order",
     Action.SHIP: "Ship",
     Action.DELIVER: "Confirm delivery",
+    Action.AMEND: "Amend order",
 }
 DANGER = frozenset({Action.REJECT, Action.CANCEL})
 LONG_TEXT = frozenset({"reason", "note"})
@@ -56,6 +57,8 @@ class Input:
 # the older approved_quantity and approved_value say it (the API takes both).
 _LINE_TERMS = ("approved_quantity", "approved_value")
 _LINE_FIELD = re.compile(r"^lines\[(\d{1,2})\]\.(sku|approved_quantity|approved_value)$")
+# The ship form asks how many of each SKU leave (prefilled: all that is left).
+_SHIP_FIELD = re.compile(r"^lines\[(\d{1,2})\]\.(sku|quantity)$")
 
 
 def _base(annotation: Any) -> Any:
@@ -79,16 +82,21 @@ def _kind(name: str, base: Any) -> tuple[str, tuple[str, ...]]:
     return ("textarea" if name in LONG_TEXT else "text"), ()
 
 
-def inputs_for(action: Action, licensed: Sequence[str] = ()) -> list[Input]:
+def inputs_for(
+    action: Action, licensed: Sequence[str] = (), left: Mapping[str, int] | None = None
+) -> list[Input]:
     """The inputs an action's body takes, straight from its API model.
 
-    `licensed`: the order's licensed SKUs, for the record-license form's per-line terms.
+    `licensed`: the order's licensed SKUs, for the record-license form's per-line terms;
+    `left`: what is left to ship per SKU, for the ship form's per-SKU quantities.
     """
     model = BODY_FOR_ACTION[action]
     inputs = []
     for name, info in model.model_fields.items():
         if name == "lines":
-            continue  # a list: per-line inputs below
+            if action is Action.SHIP and left:
+                inputs += _ship_inputs(left)
+            continue  # a list: per-line inputs
         if name in _LINE_TERMS and len(licensed) > 1:
             if name == _LINE_TERMS[0]:
                 inputs += _line_inputs(licensed)
@@ -111,6 +119,23 @@ def _line_inputs(licensed: Sequence[str]) -> list[Input]:
     return inputs
 
 
+def _ship_inputs(left: Mapping[str, int]) -> list[Input]:
+    inputs = []
+    for i, (sku, n) in enumerate(left.items()):
+        inputs += [
+            Input(f"lines[{i}].sku", "SKU", "hidden", False, value=sku),
+            Input(
+                f"lines[{i}].quantity",
+                f"{sku}: units in this shipment",
+                "number",
+                False,
+                hint=f"{n:,} left to ship",
+                value=str(n),
+            ),
+        ]
+    return inputs
+
+
 def button(action: Action) -> str:
     """The words on an action's button."""
     return BUTTONS.get(action) or action.value.replace("-", " ").capitalize()
@@ -124,9 +149,21 @@ def action_body(action: Action, form: FormData) -> dict[str, Any]:
         if isinstance(value, str) and value.strip():
             body[spec.name] = value.strip()
     lines = _lines_of(form) if action is Action.RECORD_LICENSE else []
+    if action is Action.SHIP:
+        lines = _ship_lines_of(form)
     if lines:
         body["lines"] = lines
     return body
+
+
+def _ship_lines_of(form: FormData) -> list[dict[str, str]]:
+    """The ship form's per-SKU quantities; an SKU left at 0 or empty stays behind."""
+    found: dict[int, dict[str, str]] = {}
+    for key, value in form.multi_items():
+        match = _SHIP_FIELD.match(key)
+        if match and isinstance(value, str) and value.strip():
+            found.setdefault(int(match[1]), {})[match[2]] = value.strip()
+    return [line for _, line in sorted(found.items()) if line.get("quantity", "0") not in ("", "0")]
 
 
 def refill(body: dict[str, Any]) -> dict[str, str]:

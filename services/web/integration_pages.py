@@ -28,7 +28,7 @@ def _refused(request: Request, user: WebUser) -> Response | None:
     # The same roles as the API's webhook routes.
     if user.actor.roles & {Role.COMPLIANCE, Role.INTEGRATION}:
         return None
-    message = "Integrations need the compliance or integration role."
+    message = f"this needs the compliance or integration role; {user.actor.user} has not got it"
     return render(request, "error.html", user, 403, message=message)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -10,9 +11,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from schemas.actions import Action
+from schemas.common import Role
 from schemas.orders import Determination, OrderState
 from services.db import orders_repo
-from services.ops import actions, filing, orders
+from services.ops import actions, documents, filing, orders
 from services.ops.errors import NotFound
 from services.web import charts, forms
 from services.web.failures import REFUSALS, failure
@@ -117,18 +119,67 @@ def _licensed(order: dict[str, Any]) -> list[str]:
     return licensed_among([str(line["sku"]) for line in order["lines"]], determination)
 
 
+def left_to_ship(order: dict[str, Any]) -> dict[str, int]:
+    """Units of each SKU not yet shipped, in line order."""
+    left: dict[str, int] = {}
+    for line in order["lines"]:
+        n = int(line["quantity"]) - int(line.get("shipped", 0))
+        if n > 0:
+            left[str(line["sku"])] = left.get(str(line["sku"]), 0) + n
+    return left
+
+
 def _panels(order: dict[str, Any], user: WebUser) -> list[dict[str, Any]]:
     """A form per action the user may take now, with the inputs its API body takes."""
-    licensed = _licensed(order)
-    return [
-        {
+    licensed, left = _licensed(order), left_to_ship(order)
+    panels = []
+    for a in _ordered(actions_for(order, user.actor), order):
+        panel: dict[str, Any] = {
             "action": a,
             "button": forms.button(a),
             "danger": a in forms.DANGER,
-            "inputs": forms.inputs_for(a, licensed),
+            "inputs": forms.inputs_for(a, licensed, left),
         }
-        for a in _ordered(actions_for(order, user.actor), order)
-    ]
+        if a is Action.AMEND:  # its own page: a form, then the diff to confirm
+            panel["link"] = f"/orders/{order['id']}/amend"
+            panel["hint"] = "change lines, parties, date or end use; you see the diff first"
+        panels.append(panel)
+    return panels
+
+
+def _at(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+def evidence_of(order: dict[str, Any], documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What the order's rules require before shipment, and whether it is on the order.
+
+    A per-shipment document counts only if uploaded after the last shipment, as `ship` checks.
+    """
+    det = order.get("determination")
+    if not det:
+        return []
+    shipments = order.get("shipments") or []
+    last = max((_at(s["shipped_at"]) for s in shipments), default=None)
+    found = []
+    for req in Determination.model_validate(det).evidence():
+        docs = [d for d in documents if d["kind"] == req.kind]
+        if req.per_shipment and last is not None:
+            docs = [d for d in docs if _at(d["uploaded_at"]) > last]
+        found.append(
+            {
+                "kind": req.kind,
+                "text": req.text,
+                "per_shipment": req.per_shipment,
+                "present": bool(docs),
+            }
+        )
+    return found
+
+
+def _uploaded(request: Request) -> str | None:
+    kind = request.query_params.get("uploaded", "")
+    return f"Uploaded: {kind}." if kind else None
 
 
 def done_message(request: Request) -> str | None:
@@ -147,6 +198,7 @@ async def order_page(
     field_errors: dict[str, str] | None = None,
     values: dict[str, str] | None = None,
     status: int = 200,
+    upload_error: str = "",
 ) -> Response:
     """An order's page; after a refused action, the API's words next to that action's form."""
     state = app_state(request)
@@ -163,6 +215,11 @@ async def order_page(
         )
     except NotFound:  # purged between the two reads
         filed = None
+    try:
+        listed = await documents.documents(state, order_id)
+        docs = listed.model_dump(mode="json")["items"]
+    except NotFound:
+        docs = []
     panels = _panels(order, user)
     # A refusal of an action this user has no form for (a forged or stale post) still shows.
     shown = {p["action"] for p in panels}
@@ -176,6 +233,11 @@ async def order_page(
         order=order,
         events=events,
         filing=filed,
+        documents=docs,
+        evidence=evidence_of(order, docs),
+        upload_error=upload_error,
+        can_upload=user.has(Role.SALES_OPS) or user.has(Role.COMPLIANCE),
+        can_deliver=Action.DELIVER in {p["action"] for p in panels},
         panels=panels,
         failed=failed,
         error=error,
@@ -183,7 +245,7 @@ async def order_page(
         field_errors=field_errors or {},
         values=values or {},
         entry_ids=[h["entry_id"] for h in (order.get("screening") or {}).get("hits", [])],
-        flash=done_message(request),
+        flash=done_message(request) or _uploaded(request),
         auto_refresh=2 if order["state"] in TRANSIENT else 0,
     )
 

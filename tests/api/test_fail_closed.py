@@ -8,9 +8,8 @@ import pytest
 
 from schemas.catalog import RuleSet
 from services.config import Settings
-from services.db.engine import make_engine, session_factory
-from services.rules_store import import_ruleset
 from tests.harness import ApiHarness, booking
+from tests.policy_data import put_in_force
 from workflows.catalog import load_catalog
 
 pytestmark = pytest.mark.usefixtures("screening_list")
@@ -62,10 +61,7 @@ async def test_no_rule_goes_to_compliance_who_must_decide(
     ruleset["version"] = "2026-11-30.thin"
     ruleset["effective_from"] = date.today().isoformat()
     ruleset["rules"] = [r for r in ruleset["rules"] if r["id"] != "AT-ONLY-NLR"]
-    engine = make_engine(settings.database_url)
-    with session_factory(engine, write=True)() as session:
-        import_ruleset(session, ruleset=RuleSet.model_validate(ruleset), imported_by="test")
-    engine.dispose()
+    put_in_force(settings.database_url, RuleSet.model_validate(ruleset))
 
     oid = await api.book(booking(sku="RTX-PRO-6000D", country="DE"))
     order = await api.wait_state(oid, "COMPLIANCE_REVIEW")

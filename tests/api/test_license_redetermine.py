@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import date, timedelta
 from pathlib import Path
 
 from temporalio.client import Client
 
+from schemas.catalog import RuleSet
 from services.config import Settings
 from services.db.engine import make_engine, session_factory
-from services.recheck import signal_stale
-from services.rules_store import import_ruleset, parse_ruleset
+from services.recheck import redetermine_stragglers
 from tests.harness import ApiHarness, booking
+from tests.policy_data import put_in_force
 from workflows.catalog import load_catalog
 
 SHIP = {"carrier": "DHL", "tracking_number": "1", "itn": "X20261201000040"}
@@ -43,12 +43,10 @@ async def _notice_licenses_rtx_pro(settings: Settings, client: Client, tmp_path:
             "policy": "license_required",
         },
     )
-    path = tmp_path / "rules.json"
-    path.write_text(json.dumps(rules))
+    put_in_force(settings.database_url, RuleSet.model_validate(rules))
     engine = make_engine(settings.database_url)
-    with session_factory(engine, write=True)() as session:
-        import_ruleset(session, ruleset=parse_ruleset(path), imported_by="test")
-    await signal_stale(client, session_factory(engine))  # type: ignore[arg-type]
+    read, write = session_factory(engine), session_factory(engine, write=True)
+    assert await redetermine_stragglers(client, read, write) >= 1
     engine.dispose()
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import queue
 import signal
-import socket
 import subprocess
 import threading
 import time
@@ -16,13 +15,7 @@ from pathlib import Path
 import httpx
 
 from tests.conftest import tool
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.ports import free_port, listening_port  # noqa: F401  (where many tests import them)
 
 
 def run(args: list[str], env: dict[str, str], cwd: Path | None = None) -> str:

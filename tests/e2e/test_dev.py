@@ -13,7 +13,8 @@ import httpx
 import pytest
 
 from tests.conftest import tool
-from tests.e2e.procs import Proc, base_env, free_port
+from tests.e2e.procs import Proc, base_env
+from tests.ports import free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -25,13 +26,12 @@ def _dev(tmp_path: Path, ports: dict[str, int], *extra: str) -> Proc:
     return proc
 
 
-def _wait_state(http: httpx.Client, oid: str, token: str, state: str) -> None:
+def _wait_state(http: httpx.Client, oid: str, token: str, state: str, timeout: float = 120) -> None:
     headers = {"Authorization": f"Bearer {token}"}
-    for _ in range(200):
-        if http.get(f"/orders/{oid}", headers=headers).json()["state"] == state:
-            return
+    deadline = time.monotonic() + timeout
+    while (seen := http.get(f"/orders/{oid}", headers=headers).json()["state"]) != state:
+        assert time.monotonic() < deadline, f"{oid} stuck in {seen}, never reached {state}"
         time.sleep(0.1)
-    raise AssertionError(f"{oid} never reached {state}")
 
 
 def test_dev_starts_everything_and_a_restart_keeps_every_order(tmp_path: Path) -> None:

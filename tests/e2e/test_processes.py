@@ -13,8 +13,9 @@ import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from tests.e2e.procs import base_env, free_port, run, started, wait_http
+from tests.e2e.procs import base_env, run, started, wait_http
 from tests.harness import booking
+from tests.ports import free_port, listening_port
 
 pytestmark = pytest.mark.e2e
 
@@ -27,12 +28,12 @@ def _drive_h20_to_delivery(base: str, tokens: dict[str, str]) -> str:
         r = http.post("/orders", json=booking(sku="H20"), headers=auth("alice"))
         assert r.status_code == 201, r.text
         oid = r.json()["id"]
-        for _ in range(300):
-            state = http.get(f"/orders/{oid}", headers=auth("alice")).json()["state"]
-            if state == "COMPLIANCE_REVIEW":
-                break
+        deadline = time.monotonic() + 120
+        while (state := http.get(f"/orders/{oid}", headers=auth("alice")).json()["state"]) != (
+            "COMPLIANCE_REVIEW"
+        ):
+            assert time.monotonic() < deadline, f"{oid} stuck in {state}"
             time.sleep(0.1)
-        assert state == "COMPLIANCE_REVIEW"
         steps = [
             ("approve", "bob", {"note": "ok"}, "AWAITING_LICENSE"),
             (
@@ -88,12 +89,11 @@ def test_api_and_worker_processes_take_an_h20_order_to_delivery(
         user: run(["token", "create", "--user", user, "--role", role], env).strip()
         for user, role in (("alice", "sales_ops"), ("bob", "compliance"))
     }
-    port = free_port()
     with (
         started(["worker"], env, ready="worker polling") as worker,
-        started(["api", "--port", str(port)], env, ready="Uvicorn running") as api,
+        started(["api", "--port", "0"], env, ready="Uvicorn running") as api,
     ):
-        base = f"http://127.0.0.1:{port}"
+        base = f"http://127.0.0.1:{listening_port(api.lines)}"
         wait_http(base + "/readyz")
         try:
             _drive_h20_to_delivery(base, tokens)

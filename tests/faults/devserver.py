@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from services.dev import dev_server_command
-from tests.e2e.procs import free_port
+from tests.ports import free_port
 
 
 class DevServer:
@@ -20,6 +20,8 @@ class DevServer:
         self.db_file = db_file
         self.log = log
         self.port = free_port()
+        # The CLI would pick ephemeral ports for these; named, nothing else can grab them.
+        self.extra = ["--http-port", str(free_port()), "--metrics-port", str(free_port())]
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -29,7 +31,7 @@ class DevServer:
 
     def start(self, timeout: float = 60) -> None:
         """Start (or restart) it and wait until it accepts connections."""
-        args = dev_server_command(self.db_file, self.port, log_level="error")
+        args = [*dev_server_command(self.db_file, self.port, log_level="error"), *self.extra]
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout

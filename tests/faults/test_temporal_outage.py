@@ -69,7 +69,7 @@ async def test_no_order_is_lost_when_the_temporal_server_dies(
             server.start()
             done = await running
             for oid in booked_down:  # started by the outbox once Temporal was back
-                await driver.wait_state(oid, "COMPLIANCE_REVIEW", timeout=60)
+                await driver.wait_state(oid, "COMPLIANCE_REVIEW", timeout=120)
                 await driver.act(oid, ("reject", "bob", {"reason": "test"}, "REJECTED"))
             await driver.act(probe, ("approve", "bob", {"note": "back"}, "AWAITING_LICENSE"))
             for (oid, _), plan in zip(done, todo, strict=True):

@@ -21,7 +21,8 @@ import httpx
 from temporalio.client import Client
 
 from tests.conftest import tool
-from tests.e2e.procs import Proc, base_env, free_port
+from tests.e2e.procs import Proc, base_env
+from tests.ports import free_port, listening_port
 
 API_READY = "Uvicorn running"
 WORKER_READY = "worker polling"
@@ -71,9 +72,17 @@ def processes(*specs: tuple[list[str], dict[str, str], str]) -> Iterator[list[Op
                 proc.stop()
 
 
-def api_spec(env: dict[str, str], port: int, *extra: str) -> tuple[list[str], dict[str, str], str]:
-    """`exportflow api` on 127.0.0.1:port."""
+def api_spec(
+    env: dict[str, str], port: int = 0, *extra: str
+) -> tuple[list[str], dict[str, str], str]:
+    """`exportflow api` on 127.0.0.1:port; port 0 (the default) lets the OS choose one that
+    nothing else can take meanwhile (see `api_base`)."""
     return (["api", "--host", "127.0.0.1", "--port", str(port), *extra], env, API_READY)
+
+
+def api_base(proc: Proc) -> str:
+    """The base URL of a started API process, from the port its ready line names."""
+    return f"http://127.0.0.1:{listening_port(proc.lines)}"
 
 
 def worker_spec(env: dict[str, str], **settings: str) -> tuple[list[str], dict[str, str], str]:
@@ -127,7 +136,7 @@ class ApiClient:
         return dict(r.json())
 
     async def wait_state(
-        self, oid: str, state: str, timeout: float = 90, every: float = 0.2
+        self, oid: str, state: str, timeout: float = 120, every: float = 0.2
     ) -> dict[str, Any]:
         """Poll until the order is in `state` (the system steps run after booking returns)."""
         deadline = time.monotonic() + timeout

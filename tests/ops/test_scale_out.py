@@ -8,6 +8,7 @@ early in the run.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 import uuid
 from collections import defaultdict
@@ -22,12 +23,13 @@ from temporalio.testing import WorkflowEnvironment
 
 from services.db.migrate import upgrade
 from tests import pg
-from tests.e2e.procs import free_port, wait_http
+from tests.e2e.procs import wait_http
 from tests.harness import booking, create_tokens
 from tests.ops.support import (
     SHIPMENT,
     ApiClient,
     OpsProc,
+    api_base,
     api_spec,
     license_terms,
     ops_env,
@@ -62,10 +64,9 @@ def cluster(temporal_env: WorkflowEnvironment) -> Iterator[Cluster]:
         env = ops_env(url, temporal_env.client.service_client.config.target_host)
         upgrade(url)
         tokens = create_tokens(url)
-        ports = [free_port(), free_port()]
-        specs = [api_spec(env, port) for port in ports] + [worker_spec(env), worker_spec(env)]
+        specs = [api_spec(env), api_spec(env), worker_spec(env), worker_spec(env)]
         with processes(*specs) as procs:
-            bases = [f"http://127.0.0.1:{port}" for port in ports]
+            bases = [api_base(proc) for proc in procs[:2]]
             for base in bases:
                 wait_http(base + "/readyz")
             yield Cluster([ApiClient(b, tokens) for b in bases], procs[2:], url)
@@ -138,15 +139,30 @@ class Run:
     h20: set[str]
     licenses: dict[str, list[str]]
     actions: int = 0
+    unavailable: int = 0  # 503 answers asked again
     done_at: list[float] = field(default_factory=list)
 
 
 async def _step(
     api: ApiClient, oid: str, action: str, user: str, body: Any, to: str, run: Run
 ) -> None:
-    r = await api.act(oid, action, user, body)
-    assert r.status_code == 200, f"{oid} {action}: {r.status_code} {r.text}"
-    assert r.json()["state"] == to
+    """One action, as a patient client takes it: a 503 (no worker confirmed it in time, as
+    while a killed worker's tasks wait for their timeout on a busy machine) is asked again
+    after Retry-After, and a 409 on a retry is fine when the order already is where the
+    action leads (the first attempt went through). The trail check counts each action once."""
+    deadline = time.monotonic() + 240
+    for attempt in itertools.count(1):
+        r = await api.act(oid, action, user, body)
+        if r.status_code == 200:
+            assert r.json()["state"] == to
+            break
+        if r.status_code == 503 and time.monotonic() < deadline:
+            run.unavailable += 1
+            await asyncio.sleep(min(int(r.headers["Retry-After"]), 5))
+            continue
+        if r.status_code == 409 and attempt > 1 and (await api.order(oid))["state"] == to:
+            break
+        raise AssertionError(f"{oid} {action}: {r.status_code} {r.text}")
     run.actions += 1
 
 
@@ -186,6 +202,7 @@ async def _kill_a_worker_early(cluster: Cluster, run: Run, at_actions: int) -> f
     return time.monotonic()
 
 
+@pytest.mark.timeout(900)
 async def test_200_orders_through_two_apis_and_two_workers_lose_nothing(cluster: Cluster) -> None:
     run = Run(ids=[], h20=set(), licenses={})
     gate = asyncio.Semaphore(IN_FLIGHT)
@@ -199,7 +216,8 @@ async def test_200_orders_through_two_apis_and_two_workers_lose_nothing(cluster:
     print(
         f"\n{ORDERS} orders, {run.actions} actions in {took:.1f} s ({ORDERS / took:.1f} orders/s); "
         f"worker SIGKILLed at {killed_at - started:.1f} s; delivered by (s): 50% {done[99]:.1f}, "
-        f"90% {done[179]:.1f}, 99% {done[197]:.1f}, all {done[-1]:.1f}"
+        f"90% {done[179]:.1f}, 99% {done[197]:.1f}, all {done[-1]:.1f}; "
+        f"{run.unavailable} answer(s) 503, asked again"
     )
     assert cluster.workers[0].popen.poll() is not None
     assert len(run.ids) == ORDERS

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import sqlite3
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -25,9 +24,10 @@ from services.config import Settings
 from services.db.engine import make_engine
 from services.db.migrate import upgrade
 from services.worker import build_worker
-from tests.e2e.procs import free_port, wait_http
+from tests.e2e.procs import wait_http
 from tests.harness import booking, create_tokens, make_api
-from tests.ops.support import ApiClient, api_spec, ops_env, processes, worker_spec
+from tests.ops.support import ApiClient, api_base, api_spec, ops_env, processes, worker_spec
+from tests.outages import sqlite_write_locked
 from workflows.ids import workflow_id_for
 
 pytestmark = pytest.mark.e2e
@@ -41,19 +41,7 @@ def db(tmp_path: Path) -> tuple[Path, str]:
     return path, f"sqlite:///{path}"
 
 
-@contextmanager
-def write_locked(path: Path) -> Iterator[None]:
-    """Hold the database's write lock (readers go on, as WAL allows)."""
-    connection = sqlite3.connect(path, isolation_level=None)
-    try:
-        connection.execute("BEGIN IMMEDIATE")
-        yield
-        connection.execute("ROLLBACK")
-    finally:
-        connection.close()
-
-
-async def activity_in_flight(client: Client, order_id: str, timeout: float = 30) -> str:
+async def activity_in_flight(client: Client, order_id: str, timeout: float = 120) -> str:
     """Wait until an activity of the order's workflow has started (and not finished)."""
     handle = client.get_workflow_handle(workflow_id_for(order_id))
     deadline = time.monotonic() + timeout
@@ -66,6 +54,19 @@ async def activity_in_flight(client: Client, order_id: str, timeout: float = 30)
             return started[0].activity_type.name
         await asyncio.sleep(0.05)
     raise AssertionError("no activity in flight")
+
+
+async def _refuses_connections(url: str, timeout: float = 30) -> None:
+    """Until a connection to `url` is refused (the server took its signal and stopped listening)."""
+    deadline = time.monotonic() + timeout
+    async with httpx.AsyncClient(timeout=5) as http:
+        while time.monotonic() < deadline:
+            try:
+                await http.get(url, headers={"Connection": "close"})
+            except httpx.ConnectError:
+                return
+            await asyncio.sleep(0.05)
+    raise AssertionError(f"{url} still accepts connections {timeout} s after SIGTERM")
 
 
 def _settings(env: dict[str, str]) -> Settings:
@@ -104,7 +105,7 @@ async def test_sigterm_lets_the_workers_in_flight_activity_finish(
         with processes(worker_spec(env)) as (worker,):
             oid = await api.book(booking())
             await api.wait_state(oid, "COMPLIANCE_REVIEW")
-            with write_locked(db[0]):
+            with sqlite_write_locked(db[0]):
                 approve = asyncio.create_task(api.act(oid, "approve", "bob", {}))
                 name = await activity_in_flight(temporal_env.client, oid)
                 signalled = time.monotonic()
@@ -124,7 +125,7 @@ async def test_sigterm_lets_the_workers_in_flight_activity_finish(
         assert "approve" in [e["action"] for e in trail.json()["items"]]
         # The update's result needs a workflow task: another worker completes it.
         async with in_process_worker(settings, temporal_env.client):
-            r = await asyncio.wait_for(approve, 60)
+            r = await asyncio.wait_for(approve, 120)
         assert r.status_code == 200, r.text
         assert r.json()["state"] == "AWAITING_LICENSE"
         events = (
@@ -137,25 +138,22 @@ async def test_sigterm_lets_the_apis_in_flight_request_complete(
     temporal_env: WorkflowEnvironment, db: tuple[Path, str]
 ) -> None:
     env, settings = _configured(temporal_env, db)
-    port = free_port()
     async with in_process_worker(settings, temporal_env.client):
-        with processes(api_spec(env, port)) as (server,):
-            base = f"http://127.0.0.1:{port}"
+        with processes(api_spec(env)) as (server,):
+            base = api_base(server)
             wait_http(base + "/readyz")
             api = ApiClient(base, create_tokens(settings.database_url))
             oid = (await api.book(booking())).json()["id"]
             await api.wait_state(oid, "COMPLIANCE_REVIEW")
-            with write_locked(db[0]):
+            with sqlite_write_locked(db[0]):
                 approve = asyncio.create_task(api.act(oid, "approve", "bob", {}))
                 await activity_in_flight(temporal_env.client, oid)
                 signalled = time.monotonic()
                 server.popen.send_signal(signal.SIGTERM)
-                await asyncio.sleep(1.0)
+                await _refuses_connections(base + "/healthz")  # no new requests while draining
                 assert server.popen.poll() is None, "the API quit with a request in flight"
-                with pytest.raises(httpx.ConnectError):  # no new requests while draining
-                    await httpx.AsyncClient().get(base + "/healthz")
                 released = time.monotonic()
-            r = await asyncio.wait_for(approve, 30)
+            r = await asyncio.wait_for(approve, 90)
             answered = time.monotonic()
             code = await asyncio.to_thread(server.popen.wait, 40)
             exited = time.monotonic()

@@ -9,10 +9,11 @@ import httpx
 import pytest
 
 from services.db.migrate import upgrade
-from tests.e2e.procs import free_port, wait_http
+from tests.e2e.procs import wait_http
 from tests.harness import booking, create_tokens
 from tests.ops.support import (
     ApiClient,
+    api_base,
     api_spec,
     kill,
     license_terms,
@@ -21,6 +22,7 @@ from tests.ops.support import (
     start_dev_server,
     wait_temporal,
 )
+from tests.ports import free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -34,9 +36,8 @@ async def test_temporal_down_means_503_for_actions_and_nothing_lost(tmp_path: Pa
         url = f"sqlite:///{tmp_path / 'exportflow.db'}"
         upgrade(url)
         env = ops_env(url, address)
-        api_port = free_port()
-        with processes(api_spec(env, api_port), (["worker"], env, "worker polling")):
-            base = f"http://127.0.0.1:{api_port}"
+        with processes(api_spec(env), (["worker"], env, "worker polling")) as (api_proc, _):
+            base = api_base(api_proc)
             wait_http(base + "/readyz")
             api = ApiClient(base, create_tokens(url))
             first = (await api.book(booking())).json()["id"]
@@ -49,7 +50,7 @@ async def test_temporal_down_means_503_for_actions_and_nothing_lost(tmp_path: Pa
             server = start_dev_server(tmp_path / "temporal.db", temporal_port)
             await wait_temporal(address, server)
             # The worker's outbox sweeper starts the workflow the API could not start.
-            await api.wait_state(second, "COMPLIANCE_REVIEW", timeout=60)
+            await api.wait_state(second, "COMPLIANCE_REVIEW", timeout=120)
             # The first order's workflow survived the restart and takes the action now.
             r = await api.act(first, "record-license", "bob", license_terms("D7100001", 10))
             assert r.status_code == 200, r.text

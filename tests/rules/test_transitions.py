@@ -33,6 +33,8 @@ BOTH = Actor(user="alice", roles=frozenset({Role.SALES_OPS, Role.COMPLIANCE}))
 
 
 def facts(state: OrderState, held_from: OrderState | None = None, **kw: object) -> OrderFacts:
+    # A shipped order has a shipment on its way unless the test says otherwise.
+    kw.setdefault("undelivered", 1 if state is S.SHIPPED else 0)
     return OrderFacts(state=state, held_from=held_from, booked_by="alice", **kw)  # type: ignore[arg-type]
 
 

@@ -38,9 +38,8 @@ async def test_compliance_lists_every_token_without_a_secret(api: ApiHarness) ->
 
 async def test_anyone_else_sees_and_revokes_only_their_own(api: ApiHarness) -> None:
     mine = await api.http.get("/api/v1/tokens", headers=api.auth("vic"))
+    assert mine.status_code == 200
     assert {t["user"] for t in mine.json()} == {"vic"}
-    others = await api.http.get("/api/v1/tokens", params={"of": "alice"}, headers=api.auth("vic"))
-    assert others.status_code == 403
     alice_id = token_id(api.tokens["alice"])
     r = await api.http.delete(f"/api/v1/tokens/{alice_id}", headers=api.auth("vic"))
     assert r.status_code == 404

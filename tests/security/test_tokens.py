@@ -132,7 +132,7 @@ async def test_an_expired_token_is_refused_on_its_next_use_from_the_cache(
     auth = Authenticator(aengine, writes, clock=lambda: clock[0])
     user, token = issue(writes, lives=timedelta(hours=1))
     try:
-        assert await auth.authenticate(token).user == user
+        assert (await auth.authenticate(token)).user == user
         clock[0] += 3601  # no query needed: the cached answer knows when the token ends
         with pytest.raises(AuthError, match="expired at") as refused:
             await auth.authenticate(token)

@@ -14,7 +14,7 @@ from schemas.workflow_io import (
     ReleaseRequest,
     ShipCheckRequest,
 )
-from services.db import license_draws, licenses_repo, licenses_view
+from services.db import license_holdings, licenses_repo, licenses_view
 from services.db.engine import make_engine, session_factory
 from services.db.store import SqlOrderStore
 
@@ -100,5 +100,5 @@ def test_ship_check_names_licensed_items_without_a_draw(private_db_url: str) -> 
     assert check.undrawn == ["H20"]
     engine = make_engine(private_db_url)
     with session_factory(engine)() as session:
-        assert license_draws.undrawn(session, order_id="O4", licensed=[]) == []
+        assert license_holdings.undrawn(session, order_id="O4", licensed=[]) == []
     engine.dispose()

@@ -15,7 +15,7 @@ from sqlalchemy.pool import NullPool
 
 from schemas.orders import BookOrderRequest
 from schemas.workflow_io import AllocateRequest, DrawLine, ReleaseRequest
-from services.db import license_draws, licenses_view, migrate, orders_repo
+from services.db import license_draws, license_holdings, licenses_view, migrate, orders_repo
 from services.db.engine import make_engine, session_factory
 from tests import pg
 from workflows.activities import LicenseConflict
@@ -192,7 +192,7 @@ def test_migrated_licenses_fail_closed_and_their_orders_still_release(old_db: st
         release = ReleaseRequest(
             entry_key="ORD-2:release:6", order_id="ORD-2", actor="alice", reason="cancelled"
         )
-        assert license_draws.release(session, release, now=NOW) is True
+        assert license_holdings.release(session, release, now=NOW) is True
         session.commit()
     engine.dispose()
     v = _views(old_db)

@@ -13,7 +13,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from tests.e2e.procs import base_env, free_port, run, started, wait_http
+from tests.e2e.procs import base_env, run, started, wait_http
+from tests.ports import listening_port
 
 CHROMIUM = Path(os.environ.get("EXPORTFLOW_TEST_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -54,7 +55,7 @@ class Person:
 
     def __init__(self, browser: Any, stack: Stack, user: str) -> None:
         self.context = browser.new_context(viewport={"width": 1360, "height": 900})
-        self.context.set_default_timeout(20_000)
+        self.context.set_default_timeout(60_000)  # a busy machine renders slowly
         self.page = self.context.new_page()
         self.stack, self.user = stack, user
 
@@ -155,11 +156,10 @@ def running_stack(temporal_address: str, workdir: Path) -> Iterator[Stack]:
         user: run(["token", "create", "--user", user, "--role", role], env).strip()
         for user, role in USERS.items()
     }
-    port = free_port()
     with (
         started(["worker"], env, ready="worker polling"),
-        started(["api", "--port", str(port)], env, ready="Uvicorn running"),
+        started(["api", "--port", "0"], env, ready="Uvicorn running") as api,
     ):
-        base = f"http://127.0.0.1:{port}"
+        base = f"http://127.0.0.1:{listening_port(api.lines)}"
         wait_http(base + "/readyz")
         yield Stack(base, tokens)

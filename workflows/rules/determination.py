@@ -13,11 +13,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from schemas.catalog import Catalog, LicensePolicy, LicenseRule, Product, RuleSet, ShipFrom
+from schemas.catalog import (
+    Catalog,
+    ImportRestriction,
+    LicensePolicy,
+    LicenseRule,
+    Product,
+    RuleSet,
+    ShipFrom,
+)
 from schemas.orders import (
     NO_RULE_ID,
     BookOrderRequest,
     Determination,
+    ImportStop,
     LineDetermination,
     ScreeningResult,
 )
@@ -75,12 +84,15 @@ def _in_force(rule: LicenseRule, on: date) -> bool:
     )
 
 
+def _named(skus: list[str], eccns: list[str], product: Product) -> bool:
+    """The product is one of `skus`, or its ECCN is one of `eccns` (or below one of them)."""
+    return product.sku in skus or any(
+        product.eccn == e or product.eccn.startswith(e + ".") for e in eccns
+    )
+
+
 def _covers_item(rule: LicenseRule, product: Product) -> bool:
-    identity = bool(rule.skus or rule.eccns)
-    if identity and not (
-        product.sku in rule.skus
-        or any(product.eccn == e or product.eccn.startswith(e + ".") for e in rule.eccns)
-    ):
+    if (rule.skus or rule.eccns) and not _named(rule.skus, rule.eccns, product):
         return False
     if rule.ccl_items and product.eccn.upper() == "EAR99":
         return False
@@ -171,6 +183,35 @@ def _line(
     )
 
 
+def _stops_in_force(stop: ImportRestriction, on: date) -> bool:
+    return stop.effective_from <= on and (
+        stop.effective_until is None or on <= stop.effective_until
+    )
+
+
+def import_stops(
+    products: list[Product], rules: RuleSet, facts: DeterminationFacts, on: date
+) -> list[ImportStop]:
+    """Lines a country the goods go to refuses on import on `on` (customs stops)."""
+    return [
+        ImportStop(
+            sku=product.sku,
+            destination=country,
+            rule_id=stop.id,
+            text=stop.text,
+            citation=stop.citation,
+            since=stop.effective_from,
+        )
+        for stop in rules.import_restrictions
+        if _stops_in_force(stop, on)
+        for product in products
+        if _named(stop.skus, stop.eccns, product)
+        # Customs territories as they are: no "treated as" here.
+        for country in facts.destinations
+        if country in stop.destinations
+    ]
+
+
 def determine(
     facts: DeterminationFacts, catalog: Catalog, screening: ScreeningResult | None, on: date
 ) -> Determination:
@@ -179,7 +220,8 @@ def determine(
     if unknown:
         raise ValueError(f"unknown SKU(s): {', '.join(unknown)}")
     rules = catalog.ruleset
-    lines = [_line(catalog.products[s], rules, facts, on) for s in dict.fromkeys(facts.skus)]
+    products = [catalog.products[s] for s in dict.fromkeys(facts.skus)]
+    lines = [_line(product, rules, facts, on) for product in products]
     blank = Determination(
         license_required=None,
         policy=P.NO_RULE,
@@ -190,6 +232,7 @@ def determine(
         destination=facts.destination,
         ship_from=facts.ship_from,
         compliance_review_required=True,
+        import_stops=import_stops(products, rules, facts, on),
     )
     return summarise(blank, lines, red_flag=screening is not None and bool(screening.hits))
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from schemas.filing import FilingLine, FilingParty
-from schemas.orders import BookOrderRequest, Determination, LineDetermination, Party
+from schemas.filing import FilingLine, FilingParty, ShipmentFiling
+from schemas.orders import BookOrderRequest, Determination, LineDetermination, Party, Shipment
+from workflows.rules.shipments import shipment_lines, shipment_values
 
 _NOT_LICENSED = {"C33": "NLR", "C67": "NAC"}
 
@@ -78,3 +79,55 @@ def filing_lines(
             )
         )
     return lines, missing
+
+
+Committed = Mapping[tuple[str, str | None], tuple[str, int]]
+"""Per (ITN, SKU) (SKU None: a whole-order draw) the license number and line it shipped on."""
+
+
+def shipment_filings(
+    booking: BookOrderRequest,
+    det: Determination | None,
+    shipments: list[Shipment],
+    committed: Committed,
+    eccn_of: Mapping[str, str],
+) -> list[ShipmentFiling]:
+    """Each shipment's filing lines: what it took per SKU, at its value, under which license."""
+    filings = []
+    first_line: dict[str, int] = {}
+    for i, line in enumerate(booking.lines, start=1):
+        first_line.setdefault(line.sku, i)
+    for n, s in enumerate(shipments):
+        before = shipments[:n]
+        lines = s.lines or shipment_lines(booking, before, None)
+        values = shipment_values(booking, before, lines)
+        filed = []
+        for taken in lines:
+            eccn, code = _line_det(det, taken.sku)
+            license = _NOT_LICENSED.get(code or "")
+            held = committed.get((s.itn, taken.sku)) or committed.get((s.itn, None))
+            if code == "C30" and held is not None:
+                license = held[0]
+            filed.append(
+                FilingLine(
+                    line=first_line.get(taken.sku, 0),
+                    sku=taken.sku,
+                    eccn=eccn or eccn_of.get(taken.sku, ""),
+                    license_code=code,
+                    license=license,
+                    license_line=held[1] if held and code == "C30" else None,
+                    quantity=taken.quantity,
+                    value=values[taken.sku],
+                )
+            )
+        filings.append(
+            ShipmentFiling(
+                shipment=n,
+                itn=s.itn,
+                carrier=s.carrier,
+                tracking_number=s.tracking_number,
+                shipped_at=s.shipped_at,
+                lines=filed,
+            )
+        )
+    return filings

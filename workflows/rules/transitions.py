@@ -47,7 +47,8 @@ ACTION_RULES: dict[Action, ActionRule] = {
     Action.RELEASE: ActionRule(Role.COMPLIANCE, frozenset({S.ON_HOLD})),
     Action.CANCEL: ActionRule(Role.SALES_OPS, _BEFORE_SHIPMENT | {S.ON_HOLD}),
     Action.SHIP: ActionRule(Role.SALES_OPS, frozenset({S.READY_TO_SHIP})),
-    Action.DELIVER: ActionRule(Role.SALES_OPS, frozenset({S.SHIPPED})),
+    # A partially shipped order waits READY_TO_SHIP for the rest; its shipments may arrive.
+    Action.DELIVER: ActionRule(Role.SALES_OPS, frozenset({S.READY_TO_SHIP, S.SHIPPED})),
     # Not before screening is done (the workflow is still screening the booked parties), not
     # while held (compliance stopped it), not once shipped.
     Action.AMEND: ActionRule(
@@ -98,18 +99,25 @@ class OrderFacts:
     booked_by: str
     license_expires_on: date | None = None
     approved_by: frozenset[str] = frozenset()
+    shipments: int = 0  # how many have left
+    undelivered: int = 0  # of those, how many have not arrived
+    license_hold: str | None = None  # the license whose suspension holds the order
 
     @classmethod
     def from_view(cls, view: Mapping[str, Any]) -> OrderFacts:
         """The facts of an order as the read model renders it (`GET /orders/{id}`)."""
         held, license_ = view.get("held_from"), view.get("license") or {}
         expires = license_.get("expires_on")
+        shipments = view.get("shipments") or ([view["shipment"]] if view.get("shipment") else [])
         return cls(
             state=OrderState(view["state"]),
             held_from=OrderState(held) if held else None,
             booked_by=str(view["created_by"]),
             license_expires_on=date.fromisoformat(expires) if expires else None,
             approved_by=frozenset(str(a["by"]) for a in view.get("approvals") or []),
+            shipments=len(shipments),
+            undelivered=sum(1 for s in shipments if not s.get("delivered_at")),
+            license_hold=view.get("license_hold"),
         )
 
 
@@ -139,6 +147,27 @@ def check_action(facts: OrderFacts, action: Action, actor: Actor, today: date) -
     if action is Action.SHIP and facts.license_expires_on and facts.license_expires_on < today:
         raise Refusal(
             RefusalKind.CONFLICT, f"the license expired on {facts.license_expires_on.isoformat()}"
+        )
+    _check_shipments(facts, action)
+
+
+def _check_shipments(facts: OrderFacts, action: Action) -> None:
+    """What partial shipments and license suspensions add to the state rules."""
+    if action is Action.DELIVER and not facts.undelivered:
+        raise Refusal(
+            RefusalKind.CONFLICT,
+            f"'deliver' is not allowed in state {facts.state}: no shipment is on its way",
+        )
+    if action is Action.CANCEL and facts.shipments:
+        raise Refusal(
+            RefusalKind.CONFLICT,
+            "cancel refused: a shipment has left; amend the lines to what has shipped instead",
+        )
+    if action is Action.RELEASE and facts.license_hold:
+        raise Refusal(
+            RefusalKind.CONFLICT,
+            f"release refused: license {facts.license_hold} is suspended and holds the order; "
+            "it is released when the license is reinstated",
         )
 
 

@@ -14,8 +14,8 @@ from fastapi import APIRouter, Response
 from schemas.actions import (
     Action,
     AmendBody,
+    DeliverBody,
     DispositionBody,
-    EmptyBody,
     LicenseBody,
     NoteBody,
     ReasonBody,
@@ -135,9 +135,9 @@ async def action_deliver(
     user: CurrentUser,
     state: StateDep,
     metrics: MetricsDep,
-    body: EmptyBody | None = None,
+    body: DeliverBody | None = None,
 ) -> Response:
-    """Sales ops: confirm delivery (no body needed)."""
+    """Sales ops: a shipment arrived (`shipment` index; no body: every one on its way)."""
     return await _act(state, metrics, order_id, Action.DELIVER, user, body)
 
 

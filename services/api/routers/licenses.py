@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Path, Query
 
+from schemas.license_actions import LicenseActionBody, LicenseActionKind, LicenseActionView
 from schemas.licenses import LicenseCreate, LicensePage, LicenseView, ObligationView
 from services.api.deps import AnyRole, Compliance, StateDep
+from services.ops import license_actions as actions
 from services.ops import licenses as ops
 
 router = APIRouter(tags=["licenses"])
+Route = TypeVar("Route", bound=Callable[..., Awaitable[Any]])
 
 
 @router.post("/licenses", status_code=201, response_model=LicenseView)
@@ -44,4 +48,50 @@ async def fulfil_obligation(
     """Compliance: the condition is met (a blocking one no longer stops shipment)."""
     return await ops.fulfil_obligation(
         state, number=number, obligation_id=obligation_id, actor=user.user
+    )
+
+
+_ACTION_RESPONSES: dict[int | str, dict[str, Any]] = {
+    202: {"description": "In force; its orders are being reached (see GET /licenses/{number})"},
+}
+
+
+def _action_route(kind: LicenseActionKind) -> Callable[[Route], Route]:
+    return router.post(
+        f"/licenses/{{number}}/{kind.value}",
+        status_code=202,
+        response_model=LicenseActionView,
+        responses=_ACTION_RESPONSES,
+    )
+
+
+@_action_route(LicenseActionKind.SUSPEND)
+async def suspend_license(
+    number: str, body: LicenseActionBody, user: Compliance, state: StateDep
+) -> LicenseActionView:
+    """Compliance: nothing draws on or ships under the license; its orders not yet shipped go
+    ON_HOLD with the reason."""
+    return await actions.take(
+        state, number, LicenseActionKind.SUSPEND, reason=body.reason, actor=user.user
+    )
+
+
+@_action_route(LicenseActionKind.REINSTATE)
+async def reinstate_license(
+    number: str, body: LicenseActionBody, user: Compliance, state: StateDep
+) -> LicenseActionView:
+    """Compliance: the license is in force again; the orders its suspension held are released."""
+    return await actions.take(
+        state, number, LicenseActionKind.REINSTATE, reason=body.reason, actor=user.user
+    )
+
+
+@_action_route(LicenseActionKind.REVOKE)
+async def revoke_license(
+    number: str, body: LicenseActionBody, user: Compliance, state: StateDep
+) -> LicenseActionView:
+    """Compliance: the license is void; its orders' draws are released and they wait for a
+    license again (AWAITING_LICENSE)."""
+    return await actions.take(
+        state, number, LicenseActionKind.REVOKE, reason=body.reason, actor=user.user
     )

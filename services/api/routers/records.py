@@ -20,7 +20,16 @@ from services.records import RecordError, delete_record, order_record, record_cs
 router = APIRouter(tags=["records"])
 
 
-@router.get("/orders/{order_id}/record", response_model=None)
+@router.get(
+    "/orders/{order_id}/record",
+    response_model=None,
+    responses={
+        200: {
+            "description": "The record: JSON, or `field,value` rows with `format=csv`",
+            "content": {"application/json": {}, "text/csv": {"schema": {"type": "string"}}},
+        }
+    },
+)
 async def get_record(
     order_id: str,
     _: AnyRole,
