@@ -188,9 +188,11 @@ async def run(workdir: Path, args: Any) -> dict[str, Any]:
     receiver = Receiver()
     await receiver.start()
     settings = {"webhooks_allow_private": "true", "webhooks_lease_seconds": str(args.lease)}
+    # SQLite: the commit watcher reads the database file beside the stack (PostgreSQL: not yet).
+    database_url = f"sqlite:///{workdir / 'exportflow.db'}"
     with (
         temporal_dev(workdir) as (address, server),
-        exportflow_stack(workdir, address, **settings) as stack,
+        exportflow_stack(workdir, address, database_url, **settings) as stack,
     ):
         stack.tokens["erp"] = exportflow(
             ["token", "create", "--user", "erp", "--role", "integration"], stack.env

@@ -1,161 +1,92 @@
-"""The `exportflow` command line."""
+"""The `exportflow` command line (typer): `exportflow --help`, and `--help` on every command."""
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import logging
 import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Annotated
+
+import typer
 
 from services import cli_compliance, cli_tokens
-from services.config import Settings, get_settings
+from services.config import get_settings
 from services.logs import configure_for
+from services.webhooks.cli import app as webhooks_app
 
 log = logging.getLogger(__name__)
 
-
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="exportflow", description=__doc__)
-    sub = p.add_subparsers(dest="command", required=True)
-
-    dev = sub.add_parser("dev", help="dev server + worker + API, state kept in ./.exportflow/")
-    dev.add_argument("--demo", action="store_true", help="also book a small demo order book")
-    dev.add_argument("--data-dir", type=Path, default=Path(".exportflow"))
-    dev.add_argument("--api-port", type=int, default=8000)
-    dev.add_argument("--temporal-port", type=int, default=7233)
-    dev.add_argument("--ui-port", type=int, default=8233)
-
-    api = sub.add_parser("api", help="run the API against EXPORTFLOW_* settings")
-    api.add_argument("--host", default=None)
-    api.add_argument("--port", type=int, default=None)
-    api.add_argument("--workers", type=int, default=1, help="API processes")
-
-    sub.add_parser("worker", help="run a worker against EXPORTFLOW_* settings")
-
-    db = sub.add_parser("db", help="database schema")
-    db_sub = db.add_subparsers(dest="db_command", required=True)
-    db_sub.add_parser("upgrade", help="apply migrations")
-
-    cli_tokens.add_parsers(sub)
-
-    sl = sub.add_parser("screening-list", help="screening lists")
-    sl_sub = sl.add_subparsers(dest="sl_command", required=True)
-    imp = sl_sub.add_parser("import", help="import a CSL CSV or an OFAC SDN folder")
-    imp.add_argument("file", type=Path)
-    imp.add_argument("--by", default="cli", help="who imports (recorded)")
-
-    orders = sub.add_parser("orders", help="the order book")
-    orders_sub = orders.add_subparsers(dest="orders_command", required=True)
-    oimp = orders_sub.add_parser("import", help="book orders from a CSV file (layout: README)")
-    oimp.add_argument("file", type=Path)
-    oimp.add_argument("--user", required=True, help="who books them (holds sales_ops)")
-    oimp.add_argument(
-        "--atomic",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="book nothing when any row is bad (default); --no-atomic books the good orders",
-    )
-    oimp.add_argument(
-        "--report", type=Path, default=None, help="also write the report to this CSV file"
-    )
-    cli_compliance.add_parsers(sub)
-    _webhook_parsers(sub)
-    return p
+app = typer.Typer(
+    name="exportflow",
+    help="Export-licensed GPU orders: the dev stack, API, worker and administration.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+lists_app = typer.Typer(help="Screening lists.", no_args_is_help=True)
+orders_app = typer.Typer(help="The order book.", no_args_is_help=True)
+for sub, name in (
+    (db_app, "db"),
+    (cli_tokens.app, "token"),
+    (lists_app, "screening-list"),
+    (orders_app, "orders"),
+    *cli_compliance.APPS,
+    (webhooks_app, "webhooks"),
+):
+    app.add_typer(sub, name=name)
 
 
-def _webhook_parsers(sub: Any) -> None:
-    wh = sub.add_parser("webhooks", help="webhook subscriptions").add_subparsers(
-        dest="webhooks_command", required=True
-    )
-    create = wh.add_parser("create", help="subscribe a URL; prints the secret (shown only now)")
-    create.add_argument("--url", required=True)
-    create.add_argument("--event", action="append", default=[], help="an action; repeat")
-    create.add_argument("--state", action="append", default=[], help="a state entered; repeat")
-    create.add_argument("--sku", action="append", default=[], help="a SKU; repeat")
-    create.add_argument("--description", default=None)
-    create.add_argument("--by", default="cli", help="who subscribes (recorded)")
-    wh.add_parser("list", help="subscriptions and their health")
-    delete = wh.add_parser("delete", help="unsubscribe (the delivery log goes too)")
-    delete.add_argument("webhook_id")
-    dl = wh.add_parser("deliveries", help="a subscription's deliveries and their attempts")
-    dl.add_argument("webhook_id")
-    dl.add_argument("--status", choices=["pending", "delivered", "failed", "rejected"])
-    dl.add_argument("--limit", type=int, default=50)
-    again = wh.add_parser("redeliver", help="send a delivery again, under its webhook-id")
-    again.add_argument("webhook_id")
-    again.add_argument("delivery_id")
-    check = wh.add_parser("verify", help="check a received delivery's signature (exit 1: bad)")
-    check.add_argument("body", type=Path, help="the raw request body (a file, or - for stdin)")
-    check.add_argument("--secret", required=True, help="the subscription's whsec_ secret")
-    check.add_argument("--id", required=True, dest="msg_id", help="the webhook-id header")
-    check.add_argument("--timestamp", required=True, help="the webhook-timestamp header")
-    check.add_argument("--signature", required=True, help="the webhook-signature header")
-    check.add_argument("--tolerance", type=float, default=300, help="seconds of clock skew")
+def done(code: int) -> None:
+    """End a command with this exit code (0: success)."""
+    if code:
+        raise typer.Exit(code)
 
 
-def _webhooks(settings: Settings, args: argparse.Namespace) -> int:
-    from services.webhooks import cli as wh
-
-    command = args.webhooks_command
-    if command == "create":
-        new = wh.NewWebhook(args.url, args.event, args.state, args.sku, args.description, args.by)
-        return wh.create(settings, new)
-    if command == "list":
-        return wh.list_all(settings)
-    if command == "delete":
-        return wh.remove(settings, args.webhook_id)
-    if command == "deliveries":
-        return wh.deliveries(settings, args.webhook_id, args.status, args.limit)
-    if command == "redeliver":
-        return wh.redeliver(settings, args.webhook_id, args.delivery_id)
-    signed = wh.Signed(
-        args.body, args.secret, args.msg_id, args.timestamp, args.signature, args.tolerance
-    )
-    return wh.verify_file(signed)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the console script."""
-    args = _parser().parse_args(argv)
+@app.callback()
+def _logging(ctx: typer.Context) -> None:
     # JSON lines from the long-running services (for log shippers), text for people.
-    configure_for(get_settings(), "json" if args.command in ("api", "worker") else "text")
-    if args.command == "dev":
-        from services.dev import DevOptions, run_dev
-
-        opts = DevOptions(args.data_dir, args.api_port, args.temporal_port, args.ui_port, args.demo)
-        return run_dev(opts)
-    settings = get_settings()
-    handlers = {
-        "api": _api,
-        "worker": _worker,
-        "db": _db,
-        "token": cli_tokens.run,
-        "screening-list": _screening_list,
-        "orders": _orders,
-        "webhooks": _webhooks,
-        **cli_compliance.HANDLERS,
-    }
-    return handlers[args.command](settings, args)
+    configure_for(get_settings(), "json" if ctx.invoked_subcommand in ("api", "worker") else "text")
 
 
-def _api(settings: Settings, args: argparse.Namespace) -> int:
+@app.command()
+def dev(
+    demo: Annotated[bool, typer.Option("--demo", help="also book a small demo order book")] = False,
+    data_dir: Annotated[Path, typer.Option(help="where state is kept")] = Path(".exportflow"),
+    api_port: int = 8000,
+    temporal_port: int = 7233,
+    ui_port: int = 8233,
+) -> None:
+    """Dev server + worker + API, state kept in ./.exportflow/."""
+    from services.dev import DevOptions, run_dev
+
+    done(run_dev(DevOptions(data_dir, api_port, temporal_port, ui_port, demo)))
+
+
+@app.command()
+def api(
+    host: Annotated[str | None, typer.Option(help="default EXPORTFLOW_API_HOST")] = None,
+    port: Annotated[int | None, typer.Option(help="default EXPORTFLOW_API_PORT")] = None,
+    workers: Annotated[int, typer.Option(help="API processes")] = 1,
+) -> None:
+    """Run the API against EXPORTFLOW_* settings."""
     from services.serve import run_api
 
+    settings = get_settings()
     # --port 0 lets the OS choose a free port; the "Uvicorn running on" line names it.
-    port = settings.api_port if args.port is None else args.port
-    run_api(args.host or settings.api_host, port, args.workers)
-    return 0
+    run_api(host or settings.api_host, settings.api_port if port is None else port, workers)
 
 
-def _worker(settings: Settings, _: argparse.Namespace) -> int:
+@app.command()
+def worker() -> None:
+    """Run a worker against EXPORTFLOW_* settings."""
     from services.ops.state import connect_temporal
     from services.worker import run_worker
     from services.worker_telemetry import install_worker_runtime
 
+    settings = get_settings()
     # Before the client connects: the client and the worker then export SDK metrics on it.
     install_worker_runtime(settings)
     if settings.worker_metrics_port:
@@ -170,43 +101,72 @@ def _worker(settings: Settings, _: argparse.Namespace) -> int:
         await run_worker(settings, await connect_temporal(settings), stop)
 
     asyncio.run(go())
-    return 0
 
 
-def _db(settings: Settings, _: argparse.Namespace) -> int:
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply migrations."""
     from services.db.migrate import upgrade
 
-    upgrade(settings.database_url)
+    upgrade(get_settings().database_url)
     print("database is at the latest schema")
-    return 0
 
 
-def _orders(settings: Settings, args: argparse.Namespace) -> int:
+@orders_app.command("import")
+def orders_import(
+    file: Path,
+    user: Annotated[str, typer.Option(help="who books them (holds sales_ops)")],
+    atomic: Annotated[
+        bool,
+        typer.Option(
+            help="book nothing when any row is bad (default); --no-atomic books the good orders"
+        ),
+    ] = True,
+    report: Annotated[
+        Path | None, typer.Option(help="also write the report to this CSV file")
+    ] = None,
+) -> None:
+    """Book orders from a CSV file (layout: README), with a progress bar."""
     from services.orders_import.cli import run_import
 
-    return run_import(settings, args.file, args.user, args.atomic, args.report)
+    done(run_import(get_settings(), file, user, atomic, report))
 
 
-def _screening_list(settings: Settings, args: argparse.Namespace) -> int:
+@lists_app.command("import")
+def screening_list_import(
+    file: Path, by: Annotated[str, typer.Option(help="who imports (recorded)")] = "cli"
+) -> None:
+    """Import a CSL CSV or an OFAC SDN folder."""
     from services.db.engine import make_engine, session_factory
     from services.db.migrate import upgrade
     from services.screening.csl import ListFormatError
     from services.screening.store import import_list_file
 
+    settings = get_settings()
     upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
     try:
         with session_factory(engine, write=True)() as session:
-            info = import_list_file(session, path=args.file, imported_by=args.by)
+            info = import_list_file(session, path=file, imported_by=by)
     except (ListFormatError, FileNotFoundError) as exc:
         print(f"refused: {exc}", file=sys.stderr)
-        return 2
+        raise typer.Exit(2) from exc
     finally:
         engine.dispose()
     print(
         f"snapshot {info.id}: {info.row_count} entries from {info.file_name} "
         f"(sha256 {info.content_hash[:12]}…) is now active"
     )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit code (2 for a usage error)."""
+    try:
+        # Standalone: typer prints usage errors in words (naming the option) and exits.
+        app(args=list(argv) if argv is not None else None, prog_name="exportflow")
+    except SystemExit as exc:
+        code = exc.code
+        return code if isinstance(code, int) else (0 if code is None else 1)
     return 0
 
 

@@ -2,57 +2,24 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
-from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+import typer
 
 from schemas.common import Role
-from services.config import Settings
+from services.cli_progress import PhaseProgress
+from services.config import Settings, get_settings
 from services.db.engine import SessionFactory, make_engine, session_factory
 from services.db.migrate import upgrade
 
-
-def add_parsers(sub: Any) -> None:
-    """Register `rules`, `role`, `audit` and `records` on the main parser."""
-    rules = sub.add_parser("rules", help="license rule sets").add_subparsers(
-        dest="rules_command", required=True
-    )
-    imp = rules.add_parser(
-        "import", help="stage a rule set (JSON); two compliance officers then approve it"
-    )
-    imp.add_argument("file", type=Path)
-    imp.add_argument("--by", default="cli", help="who stages it (recorded; may not approve)")
-    imp.add_argument("--effective-on", type=date.fromisoformat, default=None,
-                     help="activation date (default: the file's effective_from)")  # fmt: skip
-    imp.add_argument("--expires-on", type=date.fromisoformat, default=None,
-                     help="first day it no longer applies (a temporary measure)")  # fmt: skip
-    imp.add_argument("--citation", default=None, help="Federal Register notice or letter")
-    rules.add_parser("list", help="rule sets and their status")
-
-    role = sub.add_parser("role", help="users' roles").add_subparsers(
-        dest="role_command", required=True
-    )
-    revoke = role.add_parser(
-        "revoke", help="take a role from a user (tokens keep working for the roles they still hold)"
-    )
-    revoke.add_argument("--user", required=True)
-    revoke.add_argument("--role", required=True, choices=[r.value for r in Role])
-
-    audit = sub.add_parser("audit", help="the audit trail").add_subparsers(
-        dest="audit_command", required=True
-    )
-    audit.add_parser("verify", help="check every order's hash chain; name the first break")
-
-    records = sub.add_parser("records", help="export records").add_subparsers(
-        dest="records_command", required=True
-    )
-    purge = records.add_parser("purge", help="delete records past retention, not on hold")
-    purge.add_argument(
-        "--today", type=date.fromisoformat, default=None, help="as of this date (default: today)"
-    )
+rules_app = typer.Typer(help="License rule sets.", no_args_is_help=True)
+role_app = typer.Typer(help="Users' roles.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
+records_app = typer.Typer(help="Export records.", no_args_is_help=True)
+APPS = ((rules_app, "rules"), (role_app, "role"), (audit_app, "audit"), (records_app, "records"))
 
 
 def _sessions(settings: Settings, write: bool = False) -> tuple[Any, SessionFactory]:
@@ -61,9 +28,21 @@ def _sessions(settings: Settings, write: bool = False) -> tuple[Any, SessionFact
     return engine, session_factory(engine, write=write)
 
 
-def _rules(settings: Settings, args: argparse.Namespace) -> int:
-    if args.rules_command == "list":
-        return _rules_list(settings)
+@rules_app.command("import")
+def rules_import(
+    file: Path,
+    by: Annotated[str, typer.Option(help="who stages it (recorded; may not approve)")] = "cli",
+    effective_on: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="activation date (default: the file's)"),
+    ] = None,
+    expires_on: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="first day it no longer applies (temporary)"),
+    ] = None,
+    citation: Annotated[str | None, typer.Option(help="Federal Register notice or letter")] = None,
+) -> None:
+    """Stage a rule set (JSON); two compliance officers then approve it."""
     from pydantic import ValidationError
 
     from schemas.rulesets import StageRuleSet
@@ -71,25 +50,24 @@ def _rules(settings: Settings, args: argparse.Namespace) -> int:
     from services.rules_store import RuleSetError, parse_ruleset
     from workflows.rules.transitions import Refusal
 
-    engine, sessions = _sessions(settings, write=True)
+    engine, sessions = _sessions(get_settings(), write=True)
     try:
-        ruleset = parse_ruleset(args.file)
+        ruleset = parse_ruleset(file)
         body = StageRuleSet(
             ruleset=ruleset,
-            effective_on=args.effective_on,
-            expires_on=args.expires_on,
-            citation=args.citation,
+            effective_on=effective_on.date() if effective_on else None,
+            expires_on=expires_on.date() if expires_on else None,
+            citation=citation,
         )
         with sessions() as session:
-            row = stage(session, body=body, actor=args.by, now=datetime.now(UTC))
+            row = stage(session, body=body, actor=by, now=datetime.now(UTC))
             session.commit()
     except (RuleSetError, Refusal, ValidationError) as exc:
         print(f"refused: {exc}", file=sys.stderr)
-        return 2
+        raise typer.Exit(2) from exc
     finally:
         engine.dispose()
-    print(_staged_message(row.version, row.effective_from, row.expires_on, args.by))
-    return 0
+    print(_staged_message(row.version, row.effective_from, row.expires_on, by))
 
 
 def _staged_message(version: str, effective: date, expires: date | None, by: str) -> str:
@@ -102,66 +80,71 @@ def _staged_message(version: str, effective: date, expires: date | None, by: str
     )
 
 
-def _rules_list(settings: Settings) -> int:
+@rules_app.command("list")
+def rules_list() -> None:
+    """Rule sets and their status."""
     from services.policy.views import list_views
 
-    engine, sessions = _sessions(settings)
+    engine, sessions = _sessions(get_settings())
     with sessions() as session:
         page = list_views(session)
     engine.dispose()
     for item in page.items:
         approvals = f"{len(item.approvals)}/{item.approvals_needed} approvals"
         print(f"{item.version:<40} {item.status.value:<10} {item.effective_on} {approvals}")
-    return 0
 
 
-def _role(settings: Settings, args: argparse.Namespace) -> int:
+@role_app.command("revoke")
+def role_revoke(
+    user: Annotated[str, typer.Option(help="whose role")],
+    role: Annotated[Role, typer.Option(help="the role to take away")],
+) -> None:
+    """Take a role from a user (tokens keep working for the roles they still hold)."""
     from services.db.auth_repo import revoke_role
 
-    engine, sessions = _sessions(settings, write=True)
+    engine, sessions = _sessions(get_settings(), write=True)
     with sessions() as session:
-        left = revoke_role(session, user=args.user, role=Role(args.role))
+        left = revoke_role(session, user=user, role=role)
         session.commit()
     engine.dispose()
     if left is None:
-        print(f"no user {args.user}", file=sys.stderr)
-        return 2
-    print(f"{args.user} now holds: {left or 'no role'}")
-    return 0
+        print(f"no user {user}", file=sys.stderr)
+        raise typer.Exit(2)
+    print(f"{user} now holds: {left or 'no role'}")
 
 
-def _audit(settings: Settings, _: argparse.Namespace) -> int:
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check every order's hash chain; name the first break."""
     from services.db.audit import verify
 
-    engine, sessions = _sessions(settings)
-    with sessions() as session:
-        checked, broken = verify(session)
+    engine, sessions = _sessions(get_settings())
+    with sessions() as session, PhaseProgress("orders") as progress:
+        checked, broken = verify(session, progress=lambda n, total: progress("checked", n, total))
     engine.dispose()
     if broken is not None:
         print(f"BROKEN: {broken}", file=sys.stderr)
-        return 1
+        raise typer.Exit(1)
     print(f"audit trail intact: {checked} order(s) checked")
-    return 0
 
 
-def _records(settings: Settings, args: argparse.Namespace) -> int:
+@records_app.command("purge")
+def records_purge(
+    today: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="as of this date (default: today)"),
+    ] = None,
+) -> None:
+    """Delete records past retention, not on hold."""
     from services.records import delete_record, purgeable
 
-    today = args.today or datetime.now(UTC).date()
-    engine, sessions = _sessions(settings, write=True)
-    with sessions() as session:
-        ids = purgeable(session, today=today)
-        for order_id in ids:
-            delete_record(session, order_id=order_id, today=today)
+    as_of = today.date() if today else datetime.now(UTC).date()
+    engine, sessions = _sessions(get_settings(), write=True)
+    with sessions() as session, PhaseProgress("records") as progress:
+        ids = purgeable(session, today=as_of)
+        for n, order_id in enumerate(ids, start=1):
+            delete_record(session, order_id=order_id, today=as_of)
+            progress("deleted", n, len(ids))
         session.commit()
     engine.dispose()
     print(f"deleted {len(ids)} record(s) past retention")
-    return 0
-
-
-HANDLERS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
-    "rules": _rules,
-    "role": _role,
-    "audit": _audit,
-    "records": _records,
-}

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, func
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
@@ -109,10 +110,18 @@ def verify_order(session: Session, order: OrderRow) -> Break | None:
     return None
 
 
-def verify(session: Session, *, batch: int = 500) -> tuple[int, Break | None]:
-    """Check every order's chain, oldest order first; (orders checked, first break)."""
+def verify(
+    session: Session, *, batch: int = 500, progress: Callable[[int, int], None] | None = None
+) -> tuple[int, Break | None]:
+    """Check every order's chain, oldest order first; (orders checked, first break).
+
+    `progress(checked, total)` is told after each batch.
+    """
     checked, offset = 0, 0
+    total = int(session.exec(select(func.count()).select_from(OrderRow)).one())
     while True:
+        if progress is not None:
+            progress(checked, total)
         orders = session.exec(
             select(OrderRow)
             .order_by(col(OrderRow.created_at), col(OrderRow.id))

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, bindparam, func, select
 
 from schemas.changes import Change
 from schemas.orders import OrderState
@@ -71,14 +71,16 @@ _COLUMNS = (
 )
 
 
+_PAGE = (
+    select(*_COLUMNS)
+    .where(_EVENTS.c.position > bindparam("after"))
+    .order_by(_EVENTS.c.position)
+    .limit(bindparam("limit"))
+)  # built once: consumers and dispatchers poll it
+
+
 def read_changes(conn: Connection, *, after: int, limit: int) -> list[ChangeRow]:
     """The first `limit` events after position `after`, in feed order."""
-    stmt = (
-        select(*_COLUMNS)
-        .where(_EVENTS.c.position > after)
-        .order_by(_EVENTS.c.position)
-        .limit(limit)
-    )
     return [
         ChangeRow(
             position=int(r.position),
@@ -91,7 +93,7 @@ def read_changes(conn: Connection, *, after: int, limit: int) -> list[ChangeRow]
             to_state=r.to_state,
             reason=r.reason,
         )
-        for r in conn.execute(stmt)
+        for r in conn.execute(_PAGE, {"after": after, "limit": limit})
     ]
 
 

@@ -6,40 +6,16 @@ import asyncio
 import sys
 import time
 from pathlib import Path
-from typing import TextIO
 
 from temporalio.client import Client
 
 from schemas.common import Role
+from services.cli_progress import PhaseProgress
 from services.config import Settings
 from services.db.engine import make_engine, session_factory
 from services.db.models import UserRow
 from services.orders_import.book import ImportReport, import_csv
 from services.orders_import.report import report_csv
-
-
-class Progress:
-    """A one-line progress bar per phase on a terminal; a line per tenth when redirected."""
-
-    def __init__(self, out: TextIO = sys.stderr, width: int = 30) -> None:
-        self.out, self.width, self.tty = out, width, out.isatty()
-        self.phase, self.started, self.last_tenth = "", time.monotonic(), -1
-
-    def __call__(self, phase: str, done: int, total: int) -> None:
-        """Show `done` of `total` orders through `phase` (booked, then started)."""
-        if phase != self.phase:
-            self.phase, self.started, self.last_tenth = phase, time.monotonic(), -1
-        filled = self.width * done // max(total, 1)
-        rate = done / max(time.monotonic() - self.started, 1e-6)
-        bar = "#" * filled + "-" * (self.width - filled)
-        line = f"{phase:>7} [{bar}] {done:,}/{total:,} orders  {rate:,.0f}/s"
-        tenth = 10 * done // max(total, 1)
-        if self.tty:
-            self.out.write("\r" + line + ("\n" if done >= total else ""))
-        elif tenth != self.last_tenth:
-            self.out.write(line + "\n")
-        self.last_tenth = tenth
-        self.out.flush()
 
 
 def _sales_ops_user(settings: Settings, user: str) -> str | None:
@@ -55,7 +31,9 @@ def _sales_ops_user(settings: Settings, user: str) -> str | None:
     return None
 
 
-async def _book(settings: Settings, data: bytes, user: str, atomic: bool) -> ImportReport:
+async def _book(
+    settings: Settings, data: bytes, user: str, atomic: bool, progress: PhaseProgress
+) -> ImportReport:
     from services.ops.state import connect_temporal
 
     async def temporal() -> Client | None:
@@ -74,7 +52,7 @@ async def _book(settings: Settings, data: bytes, user: str, atomic: bool) -> Imp
             write_session=session_factory(engine, write=True),
             task_queue=settings.task_queue,
             temporal=temporal,
-            progress=Progress(),
+            progress=progress,
         )
     finally:
         engine.dispose()
@@ -89,7 +67,8 @@ def run_import(
         print(f"refused: {refused}", file=sys.stderr)
         return 2
     started = time.monotonic()
-    report = asyncio.run(_book(settings, path.read_bytes(), user, atomic))
+    with PhaseProgress("orders") as progress:
+        report = asyncio.run(_book(settings, path.read_bytes(), user, atomic, progress))
     for error in report.errors:
         print(f"row {error.row}, {error.field}: {error.message}", file=sys.stderr)
     print(f"{report.detail} ({report.rows:,} rows, {time.monotonic() - started:.1f} s)")

@@ -6,12 +6,15 @@ import asyncio
 import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
+from typing import Annotated
 
+import typer
 from pydantic import ValidationError
 
 from schemas.webhooks import DeliveryView, WebhookCreate, WebhookView
-from services.config import Settings
+from services.config import Settings, get_settings
 from services.db.engine import make_engine, session_factory
 from services.db.migrate import upgrade
 from services.webhooks import store
@@ -170,3 +173,75 @@ def verify_file(signed: Signed) -> int:
         return 1
     print("valid")
     return 0
+
+
+app = typer.Typer(help="Webhook subscriptions.", no_args_is_help=True)
+
+
+class Status(StrEnum):
+    """A delivery's status, for `deliveries --status`."""
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    REJECTED = "rejected"
+
+
+def _done(code: int) -> None:
+    if code:
+        raise typer.Exit(code)
+
+
+@app.command("create")
+def create_command(
+    url: Annotated[str, typer.Option(help="the receiver, http(s)")],
+    event: Annotated[list[str] | None, typer.Option(help="an action; repeat")] = None,
+    state: Annotated[list[str] | None, typer.Option(help="a state entered; repeat")] = None,
+    sku: Annotated[list[str] | None, typer.Option(help="a SKU; repeat")] = None,
+    description: Annotated[str | None, typer.Option()] = None,
+    by: Annotated[str, typer.Option(help="who subscribes (recorded)")] = "cli",
+) -> None:
+    """Subscribe a URL; prints the secret (shown only now)."""
+    new = NewWebhook(url, event or [], state or [], sku or [], description, by)
+    _done(create(get_settings(), new))
+
+
+@app.command("list")
+def list_command() -> None:
+    """Subscriptions and their health."""
+    _done(list_all(get_settings()))
+
+
+@app.command("delete")
+def delete_command(webhook_id: str) -> None:
+    """Unsubscribe (the delivery log goes too)."""
+    _done(remove(get_settings(), webhook_id))
+
+
+@app.command("deliveries")
+def deliveries_command(
+    webhook_id: str,
+    status: Annotated[Status | None, typer.Option(help="only these")] = None,
+    limit: int = 50,
+) -> None:
+    """A subscription's deliveries and their attempts."""
+    _done(deliveries(get_settings(), webhook_id, status.value if status else None, limit))
+
+
+@app.command("redeliver")
+def redeliver_command(webhook_id: str, delivery_id: str) -> None:
+    """Send a delivery again, under its webhook-id."""
+    _done(redeliver(get_settings(), webhook_id, delivery_id))
+
+
+@app.command("verify")
+def verify_command(
+    body: Annotated[Path, typer.Argument(help="the raw request body (a file, or - for stdin)")],
+    secret: Annotated[str, typer.Option(help="the subscription's whsec_ secret")],
+    msg_id: Annotated[str, typer.Option("--id", help="the webhook-id header")],
+    timestamp: Annotated[str, typer.Option(help="the webhook-timestamp header")],
+    signature: Annotated[str, typer.Option(help="the webhook-signature header")],
+    tolerance: Annotated[float, typer.Option(help="seconds of clock skew")] = 300,
+) -> None:
+    """Check a received delivery's signature (exit 1: not genuine or not fresh)."""
+    _done(verify_file(Signed(body, secret, msg_id, timestamp, signature, tolerance)))

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, or_, select, update
-from sqlalchemy.orm import aliased
+from sqlalchemy import Connection, and_, bindparam, exists, func, or_, select, update
 
 from schemas.webhooks import WebhookData, WebhookPayload, event_type
 from services.db import changes_repo, orders_repo
@@ -163,6 +162,35 @@ class Due:
     first_attempt_at: datetime | None
 
 
+# Built once: a poll runs these many times a second, and rebuilding and re-keying the
+# statement cost more CPU than SQLite's answer (bench/RESULTS.md, webhooks).
+_D = _DELIVERIES
+_EARLIER = _DELIVERIES.alias("earlier")
+_BLOCKED = exists().where(
+    _EARLIER.c.webhook_id == _D.c.webhook_id,
+    _EARLIER.c.order_id == _D.c.order_id,
+    _EARLIER.c.position < _D.c.position,
+    _EARLIER.c.status.in_(("pending", "failed")),
+)
+_READY = (
+    select(_D.c.id, _D.c.order_id, _D.c.body, _D.c.attempts, _D.c.first_attempt_at)
+    .where(
+        _D.c.webhook_id == bindparam("webhook_id"),
+        _D.c.status == "pending",
+        _D.c.next_attempt_at <= bindparam("now"),
+        ~_BLOCKED,
+    )
+    .order_by(_D.c.position)
+    .limit(bindparam("limit"))
+)
+# The next retry time of any pending delivery; waking for one still blocked costs a query.
+_NEXT = select(func.min(_D.c.next_attempt_at)).where(
+    _D.c.webhook_id == bindparam("webhook_id"),
+    _D.c.status == "pending",
+    _D.c.next_attempt_at > bindparam("now"),
+)
+
+
 def due(
     conn: Connection, *, webhook_id: str, now: datetime, skip: set[str], limit: int
 ) -> tuple[list[Due], datetime | None]:
@@ -171,16 +199,7 @@ def due(
     A delivery waits while an earlier one of the same order is still pending or has failed:
     changes of one order reach the receiver in order.
     """
-    d, earlier = _DELIVERIES, aliased(WebhookDeliveryRow.__table__)  # type: ignore[attr-defined]
-    blocked = exists().where(
-        earlier.c.webhook_id == d.c.webhook_id,
-        earlier.c.order_id == d.c.order_id,
-        earlier.c.position < d.c.position,
-        earlier.c.status.in_(("pending", "failed")),
-    )
-    heads = select(d).where(d.c.webhook_id == webhook_id, d.c.status == "pending", ~blocked)
-    ready = heads.where(d.c.next_attempt_at <= now).order_by(d.c.position)
-    rows = conn.execute(ready.limit(limit + len(skip))).all()
+    params = {"webhook_id": webhook_id, "now": now, "limit": limit + len(skip)}
     found = [
         Due(
             r.id,
@@ -189,11 +208,10 @@ def due(
             int(r.attempts),
             utc(r.first_attempt_at) if r.first_attempt_at else None,
         )
-        for r in rows
+        for r in conn.execute(_READY, params)
         if r.id not in skip
     ][:limit]
-    later = heads.where(d.c.next_attempt_at > now).with_only_columns(d.c.next_attempt_at)
-    nxt = conn.execute(later.order_by(d.c.next_attempt_at).limit(1)).scalar()
+    nxt = conn.execute(_NEXT, params).scalar()
     return found, (utc(nxt) if nxt else None)
 
 

@@ -97,3 +97,13 @@ async def wait_for(predicate: object, timeout: float = 120, what: str = "") -> N
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"timed out waiting for {what or predicate}")
         await asyncio.sleep(0.1)
+
+
+async def settled(api: ApiHarness, webhook_id: str) -> None:
+    """Wait until no delivery is pending: answers are recorded a moment after they arrive."""
+
+    async def none_pending() -> bool:
+        r = await api.http.get(f"/api/v1/webhooks/{webhook_id}", headers=api.auth("ivy"))
+        return int(r.json()["health"]["pending"]) == 0
+
+    await wait_for(none_pending, what=f"{webhook_id} to have nothing pending")

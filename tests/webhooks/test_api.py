@@ -7,7 +7,7 @@ from typing import Any
 
 from services.config import Settings
 from tests.harness import ApiHarness, booking
-from tests.webhooks.conftest import FAST, dispatchers, subscribe, wait_for
+from tests.webhooks.conftest import FAST, dispatchers, settled, subscribe, wait_for
 from tests.webhooks.receiver import Receiver
 
 
@@ -120,6 +120,7 @@ async def test_a_4xx_is_not_retried_a_503_is_and_the_order_keeps_its_order(
     oid = await wh_api.book(booking(sku="RTX-PRO-6000D"))
     await wh_api.wait_state(oid, "READY_TO_SHIP")
     await wait_for(lambda: (oid, 2) in {r.change for r in receiver.accepted()}, what="seq 2")
+    await settled(wh_api, webhook_id)
     log = {d["seq"]: d for d in (await get(wh_api, f"/webhooks/{webhook_id}/deliveries"))["items"]}
     assert log[0]["status"] == "rejected"
     assert [a["status_code"] for a in log[0]["attempts"]] == [400]
@@ -176,6 +177,7 @@ async def test_a_redelivery_sends_the_same_webhook_id_again(
     webhook_id = await subscribe(wh_api, receiver, events=["book"])
     oid = await wh_api.book(booking(sku="RTX-PRO-6000D"))
     await wait_for(lambda: len(receiver.accepted()) == 1, what="the booking")
+    await settled(wh_api, webhook_id)
     first = receiver.accepted()[0]
     delivery = (await get(wh_api, f"/webhooks/{webhook_id}/deliveries"))["items"][0]
     assert delivery["id"] == first.msg_id

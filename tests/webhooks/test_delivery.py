@@ -14,7 +14,7 @@ from services.db.engine import make_engine
 from services.db.models import OrderEventRow
 from tests.faults.support import Driver, plans, run_all
 from tests.harness import ApiHarness, booking
-from tests.webhooks.conftest import subscribe, wait_for
+from tests.webhooks.conftest import settled, subscribe, wait_for
 from tests.webhooks.receiver import Receiver, check_deliveries
 
 pytestmark = pytest.mark.timeout(600)
@@ -63,6 +63,7 @@ async def test_every_change_of_200_orders_arrives_once_per_webhook_id_in_order_a
     counts = check_deliveries(receiver, expected)
     assert counts["requests"] > counts["ids"], "no 500 was retried"
     assert counts["repeats"] == 0, "an acknowledged delivery was sent again"
+    await settled(wh_api, webhook_id)
     log = await deliveries(wh_api, webhook_id, limit=500)
     assert {d["status"] for d in log} == {"delivered"}
     retried = [d for d in log if len(d["attempts"]) > 1]
