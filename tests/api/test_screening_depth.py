@@ -178,4 +178,4 @@ async def test_ship_rescreens_first_and_a_new_hit_stops_it(
 
 
 def test_roles_enum_is_what_the_cli_offers() -> None:
-    assert {r.value for r in Role} == {"sales_ops", "compliance", "viewer"}
+    assert {r.value for r in Role} == {"sales_ops", "compliance", "viewer", "integration"}
