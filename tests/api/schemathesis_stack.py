@@ -29,6 +29,13 @@ SEMANTIC_422: dict[str, str] = {
     "Decimal input should have no more than": "amounts are USD cents, at most 16 digits",
     "must be a finite amount": "amounts are finite",
     "an approved license needs its number": "record-license: `approved` names its license",
+    "shipment(s), numbered from 0": "deliver: a shipment index the order has",
+    "is in the future": "BIS application dates are not ahead of today",
+    "is before the last step": "BIS application dates follow each other",
+    "was already used": "a successor application needs a new control number",
+    "is set by submit-application": "application-status answers; `submitted` is filing",
+    "the upload is empty": "a document has content",
+    "has no file name": "a document has a name",
 }
 # Whole answers of an operation refused for what is inside a part the schema calls binary.
 SEMANTIC_422_BY_OPERATION = {
@@ -40,7 +47,10 @@ def semantic_422(label: str, response: Any) -> bool:
     """True when a 422 for a valid request gives only refusals listed in SEMANTIC_422."""
     if response.status_code != 422:
         return False
-    body = response.json()
+    try:
+        body = response.json()
+    except ValueError:  # `?report=csv`: the import's report of the file's errors, row by row
+        return label in SEMANTIC_422_BY_OPERATION and "error" in response.text
     if label in SEMANTIC_422_BY_OPERATION:
         return SEMANTIC_422_BY_OPERATION[label] in str(body.get("detail"))
     messages = [str(e.get("message", "")) for e in body.get("errors", [])] or [body["detail"]]
@@ -86,7 +96,7 @@ class _Seeder:
             "license_number": number,
             "application_control_number": "Z100200",
             "licensee": "Example Corp",
-            "consignee": "Example Cloud Computing Co., Ltd.",
+            "consignee": "Example Inference Services Ltd.",  # the orders' end user
             "destination": "CN",
             "skus": ["H20"],
             "approved_quantity": 500,
