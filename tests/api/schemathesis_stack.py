@@ -36,6 +36,8 @@ SEMANTIC_422: dict[str, str] = {
     "is set by submit-application": "application-status answers; `submitted` is filing",
     "the upload is empty": "a document has content",
     "has no file name": "a document has a name",
+    "only with returned_without_action": "a successor comes only with a return",
+    "must match ^[a-z0-9]": "a document kind is a lowercase word",
 }
 # Whole answers of an operation refused for what is inside a part the schema calls binary.
 SEMANTIC_422_BY_OPERATION = {
