@@ -38,6 +38,9 @@ SEMANTIC_422: dict[str, str] = {
     "has no file name": "a document has a name",
     "only with returned_without_action": "a successor comes only with a return",
     "must match ^[a-z0-9]": "a document kind is a lowercase word",
+    "ruleset.version: 1-40 letters": "a rule-set version names a workflow and sits in URLs",
+    "only http and https URLs can receive webhooks": "webhook targets are http(s)",
+    "addresses cannot receive webhooks": "webhook targets are public hosts",
 }
 # Whole answers of an operation refused for what is inside a part the schema calls binary.
 SEMANTIC_422_BY_OPERATION = {
