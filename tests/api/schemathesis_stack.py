@@ -45,6 +45,9 @@ SEMANTIC_422: dict[str, str] = {
 # Whole answers of an operation refused for what is inside a part the schema calls binary.
 SEMANTIC_422_BY_OPERATION = {
     "POST /api/v1/orders/import": "error(s) in the file",  # a CSV with the documented header
+    # A rule set is checked as a whole (policies against license_required, referenced groups
+    # and rules, dates in order): rules the schema of its parts cannot state.
+    "POST /api/v1/rulesets": "ruleset",
 }
 
 
