@@ -102,6 +102,7 @@ class LicenseActionInput(BaseModel):
     license_number: str
     reason: str
     actor: str
+    requested_at: datetime | None = None  # in the workflow id; None in histories before it
     batch_size: int = 100
     batches_per_run: int = 20
     counted: bool = False

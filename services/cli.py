@@ -166,7 +166,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         app(args=list(argv) if argv is not None else None, prog_name="exportflow")
     except SystemExit as exc:
         code = exc.code
-        return code if isinstance(code, int) else (0 if code is None else 1)
+        if isinstance(code, str):  # a refusal in words: say it, as Python itself would
+            print(code, file=sys.stderr)
+            return 1
+        return code if isinstance(code, int) else 0
     return 0
 
 

@@ -28,6 +28,7 @@ from services.config import Settings
 from services.db import license_actions_repo as repo
 from services.db.engine import SessionFactory
 from services.db.models import LicenseActionRow
+from services.db.money import utc
 from workflows.ids import workflow_id_for
 from workflows.license_action import LicenseActionWorkflow, license_action_workflow_id
 from workflows.license_action_activities import Send
@@ -97,6 +98,7 @@ def action_input(row: LicenseActionRow, settings: Settings) -> LicenseActionInpu
         license_number=row.license_number,
         reason=row.reason,
         actor=row.actor,
+        requested_at=utc(row.requested_at),
         batch_size=settings.license_action_batch_size,
         batches_per_run=settings.license_action_batches_per_run,
     )
@@ -108,7 +110,7 @@ async def start_fanout(client: Client, inp: LicenseActionInput, task_queue: str)
         await client.start_workflow(
             LicenseActionWorkflow.run,
             inp,
-            id=license_action_workflow_id(inp.action_id),
+            id=license_action_workflow_id(inp.action_id, inp.requested_at),
             task_queue=task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         )
@@ -118,17 +120,27 @@ async def sweep_unstarted_actions(
     client: Client, write_session: SessionFactory, settings: Settings, grace: timedelta
 ) -> int:
     """Start the fan-outs of actions recorded while Temporal was away; returns how many."""
-    with write_session() as session:
-        rows = repo.unstarted(session, before=datetime.now(UTC) - grace)
-        inputs = [action_input(row, settings) for row in rows]
+    inputs = await asyncio.to_thread(_unstarted, write_session, settings, grace)
     for inp in inputs:
         await start_fanout(client, inp, settings.task_queue)
-        with write_session() as session:
-            repo.mark_started(session, action_id=inp.action_id)
-            session.commit()
-    if rows:
-        log.info("started the fan-out of %d license action(s)", len(rows))
-    return len(rows)
+        await asyncio.to_thread(_mark_started, write_session, inp.action_id)
+    if inputs:
+        log.info("started the fan-out of %d license action(s)", len(inputs))
+    return len(inputs)
+
+
+def _unstarted(
+    write_session: SessionFactory, settings: Settings, grace: timedelta
+) -> list[LicenseActionInput]:
+    with write_session() as session:
+        rows = repo.unstarted(session, before=datetime.now(UTC) - grace)
+        return [action_input(row, settings) for row in rows]
+
+
+def _mark_started(write_session: SessionFactory, action_id: int) -> None:
+    with write_session() as session:
+        repo.mark_started(session, action_id=action_id)
+        session.commit()
 
 
 async def run_action_outbox(

@@ -79,19 +79,36 @@ async def sweep_unstarted(
     a no-op on the same workflow id).
     """
     cutoff = datetime.now(UTC) - grace
-    with write_session() as session:
-        ids = orders_repo.unstarted_orders(session, booked_before=cutoff)
+    # The database work runs in threads, and no transaction is open while Temporal is called:
+    # with Temporal away the start retries for a long while, and on SQLite an open write
+    # transaction would hold the lock every booking needs meanwhile.
+    ids = await asyncio.to_thread(_unstarted, write_session, cutoff)
     started = 0
     for order_id in ids:
-        with write_session() as session:
-            row = orders_repo.get_order(session, order_id)
-            if row is None or row.workflow_started:
-                continue
-            await start_order_workflow(client, row, task_queue=task_queue)
-            orders_repo.mark_workflow_started(session, order_id=order_id)
-            session.commit()
-            started += 1
+        row = await asyncio.to_thread(_still_unstarted, write_session, order_id)
+        if row is None:
+            continue
+        await start_order_workflow(client, row, task_queue=task_queue)
+        await asyncio.to_thread(_mark_started, write_session, order_id)
+        started += 1
     return started
+
+
+def _unstarted(write_session: SessionFactory, cutoff: datetime) -> list[str]:
+    with write_session() as session:
+        return orders_repo.unstarted_orders(session, booked_before=cutoff)
+
+
+def _still_unstarted(write_session: SessionFactory, order_id: str) -> OrderRow | None:
+    with write_session() as session:
+        row = orders_repo.get_order(session, order_id)
+        return None if row is None or row.workflow_started else row
+
+
+def _mark_started(write_session: SessionFactory, order_id: str) -> None:
+    with write_session() as session:
+        orders_repo.mark_workflow_started(session, order_id=order_id)
+        session.commit()
 
 
 async def run_outbox(

@@ -10,7 +10,7 @@ new every `batches_per_run` batches so its history stays small.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -29,9 +29,15 @@ _PREFIX = "license-action-"
 _RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
 
 
-def license_action_workflow_id(action_id: int) -> str:
-    """The id of the workflow that carries out one license action."""
-    return f"{_PREFIX}{action_id}"
+def license_action_workflow_id(action_id: int, requested_at: datetime | None = None) -> str:
+    """The id of the workflow that carries out one license action. The request's time is in
+    it because action ids restart with each database: another database's action 1 on the same
+    Temporal namespace (a restored backup, a second environment) must not be taken for this one.
+    """
+    if requested_at is None:
+        return f"{_PREFIX}{action_id}"
+    at = requested_at.astimezone(UTC) if requested_at.tzinfo else requested_at
+    return f"{_PREFIX}{action_id}-{at:%Y%m%dT%H%M%S%f}"
 
 
 @workflow.defn

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,6 +22,8 @@ from services.ops.errors import (
 from workflows.rules.transitions import Refusal
 
 __all__ = ["STATUS_FOR_REFUSAL", "ServiceUnavailable", "field_name", "install", "invalid"]
+
+log = logging.getLogger(__name__)
 
 
 class ErrorBody(BaseModel):
@@ -90,6 +93,7 @@ async def _invalid_input(request: Request, exc: Exception) -> JSONResponse:
 async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     # The database refused or dropped the connection (down, restarting, locked past the busy
     # timeout): the request may be retried, as with Temporal away.
+    log.warning("%s %s: database unavailable: %s", request.method, request.url.path, exc)
     unavailable = ServiceUnavailable(f"the database is unavailable ({type(exc).__name__})", 2)
     return await _unavailable(request, unavailable)
 

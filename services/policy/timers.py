@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 
 from temporalio.client import Client
@@ -46,12 +47,21 @@ async def start_timer(client: Client, row: RuleSetRow, settings: Settings) -> No
 
 
 async def sweep_timers(client: Client, write_session: SessionFactory, settings: Settings) -> int:
-    """Start the workflows of approved rule sets approved while Temporal was away."""
-    with write_session() as session:
-        rows = lifecycle.unstarted_timers(session)
+    """Start the workflows of approved rule sets approved while Temporal was away (the
+    database work in threads, off the worker's event loop)."""
+    rows = await asyncio.to_thread(_unstarted, write_session)
     for row in rows:
         await start_timer(client, row, settings)
-        with write_session() as session:
-            lifecycle.mark_timer_started(session, version=row.version)
-            session.commit()
+        await asyncio.to_thread(_mark_started, write_session, row.version)
     return len(rows)
+
+
+def _unstarted(write_session: SessionFactory) -> list[RuleSetRow]:
+    with write_session() as session:
+        return list(lifecycle.unstarted_timers(session))
+
+
+def _mark_started(write_session: SessionFactory, version: str) -> None:
+    with write_session() as session:
+        lifecycle.mark_timer_started(session, version=version)
+        session.commit()

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from tests.faults.support import SHIP, Driver, Plan, Step
 from tests.harness import booking, license_body
+from workflows.license_action import license_action_workflow_id
 
 TODAY = date.today().isoformat()
 APPROVE: Step = ("approve", "bob", {"note": "ok"}, "AWAITING_LICENSE")
@@ -120,7 +121,7 @@ class PathDriver(Driver):
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
-        self.license_actions: dict[str, int] = {}  # kind -> action id, of the last run
+        self.license_actions: dict[str, str] = {}  # kind -> fan-out workflow id, of the last run
 
     async def act(self, oid: str, step: Step, timeout: float = 150) -> None:
         """An order action, or a license action or upload."""
@@ -147,7 +148,9 @@ class PathDriver(Driver):
             f"/api/v1/licenses/{number}/{kind}", json=body, headers=self.auth(user)
         )
         assert r.status_code == 202, r.text
-        self.license_actions[kind] = int(r.json()["id"])
+        action = r.json()
+        at = datetime.fromisoformat(action["requested_at"])
+        self.license_actions[kind] = license_action_workflow_id(int(action["id"]), at)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             lic = (

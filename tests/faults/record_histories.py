@@ -32,7 +32,6 @@ from tests.faults.history_paths import SERVED, TIMED
 from tests.faults.support import SHIP, Plan, Step
 from tests.harness import booking, license_body, make_api
 from workflows.ids import workflow_id_for
-from workflows.license_action import license_action_workflow_id
 
 HISTORIES = Path(__file__).parent / "histories"
 
@@ -111,9 +110,9 @@ async def _drive(env: WorkflowEnvironment, driver: PathDriver, out: Path) -> lis
                 await driver.act(child, step)
             written.append(await _save(env, workflow_id_for(child), out / "split_remainder.json"))
         written.append(await _save(env, workflow_id_for(oid), out / f"{name}.json"))
-        for kind, action_id in driver.license_actions.items():
+        for kind, fanout_id in driver.license_actions.items():
             path = out / f"license_action_{kind}.json"
-            written.append(await _save(env, license_action_workflow_id(action_id), path))
+            written.append(await _save(env, fanout_id, path))
         driver.license_actions.clear()
     return written
 

@@ -44,7 +44,9 @@ class OpsProc(Proc):
     """A process whose output can also be taken without waiting for a line."""
 
     def drain(self) -> list[str]:
-        """Move every line written so far into `lines`."""
+        """Move every line written so far into `lines` (all of them, once the process exited)."""
+        if self.popen.poll() is not None:
+            self._pump_thread.join(timeout=10)
         while True:
             try:
                 self.lines.append(self._queue.get_nowait())
