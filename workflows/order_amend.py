@@ -35,7 +35,7 @@ class Amendments(OrderMachine):
             total = order_draw(after)[1]
             threshold = self._input.policy.four_eyes_threshold
             self._status.approvals_needed = rules.approvals_needed(total, threshold)
-            if before.lines != after.lines and self._status.license is not None:
+            if self._status.license is not None and self._must_redraw(before, after):
                 data["license"] = await self._redraw(cmd.actor.user, cmd.reason)
             to = self._status.state
             shipments = self._status.all_shipments()
@@ -47,6 +47,18 @@ class Amendments(OrderMachine):
                 to = S.AWAITING_LICENSE  # the license no longer covers what the order asks
             await self._move(to, cmd.actor.user, Action.AMEND, cmd.reason, data, booking=after)
         return self._status
+
+    @staticmethod
+    def _must_redraw(before: BookOrderRequest, after: BookOrderRequest) -> bool:
+        """New lines, or new parties: the license must be asked again whether it covers them
+        (it names its consignee and end user; a draw kept for other parties would let the
+        order ship to someone the license does not name)."""
+        if before.lines != after.lines:
+            return True
+        # Marked in the history only when it decides: histories before it replay as they ran.
+        return bool(amending.changed_parties(before, after)) and workflow.patched(
+            "amend-redraws-on-new-parties"
+        )
 
     @amend.validator
     def _v_amend(self, cmd: AmendCommand) -> None:

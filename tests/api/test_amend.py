@@ -59,6 +59,31 @@ async def test_more_units_go_back_to_compliance_and_past_the_license_wait_for_on
     assert r.json()["state"] == "AWAITING_LICENSE"
 
 
+async def test_a_new_end_user_the_license_does_not_name_loses_the_draw(api: ApiHarness) -> None:
+    oid = await licensed(api, "D8800004")
+    body = {"reason": "new end user", "end_user": {"name": "Other Labs Ltd.", "country": "CN"}}
+    r = await api.act(oid, "amend", "alice", body)
+    assert r.status_code == 200, r.text
+    assert r.json()["state"] == "COMPLIANCE_REVIEW"
+    assert r.json()["license"] is None  # D8800004 names the old end user
+    assert (await events(api, oid))[-1]["data"]["license"]["redrawn"] is False
+    lic = (await api.http.get("/api/v1/licenses/D8800004", headers=api.auth("vic"))).json()
+    assert lic["allocated_quantity"] == 0
+    r = await api.act(oid, "approve", "bob", {})
+    assert r.json()["state"] == "AWAITING_LICENSE"  # not READY_TO_SHIP on a license for others
+
+
+async def test_a_new_purchaser_keeps_the_draw_the_license_still_covers(api: ApiHarness) -> None:
+    oid = await licensed(api, "D8800005")
+    body = {"reason": "reseller", "purchaser": {"name": "Other Trading Ltd.", "country": "CN"}}
+    r = await api.act(oid, "amend", "alice", body)
+    assert r.status_code == 200, r.text
+    assert r.json()["state"] == "COMPLIANCE_REVIEW"  # a new party is screened and reviewed
+    assert r.json()["license"]["license_number"] == "D8800005"
+    r = await api.act(oid, "approve", "bob", {})
+    assert r.json()["state"] == "READY_TO_SHIP"
+
+
 async def test_a_new_end_user_is_screened_and_determined_again(
     api: ApiHarness, listed_name: str
 ) -> None:
