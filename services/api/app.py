@@ -28,6 +28,7 @@ from services.api.routers import (
     webhooks,
 )
 from services.config import Settings, get_settings
+from services.ops.heap import freeze_startup_heap
 from services.ops.state import AppState
 
 
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # The API serves reads without Temporal and connects when it is back.
         with contextlib.suppress(errors.ServiceUnavailable):
             await state.temporal_client()
+        freeze_startup_heap()
         yield
         await state.close()
 
