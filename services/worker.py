@@ -16,7 +16,6 @@ from services.config import Settings
 from services.db.engine import make_engine, session_factory
 from services.db.store import SqlOrderStore
 from services.license_fanout import SqlLicenseActionStore, run_action_outbox, sender
-from services.ops.heap import freeze_startup_heap
 from services.orders_start import run_outbox
 from services.policy.fanout import SqlPolicyStore, order_signaller
 from services.recheck import run_recheck
@@ -127,7 +126,6 @@ async def run_worker(settings: Settings, client: Client, stop: asyncio.Event) ->
         # Webhook deliveries: a dispatcher per subscription this worker holds the lease of.
         webhooks = asyncio.create_task(Dispatchers(settings, engine).run(stop))
         async with worker:
-            freeze_startup_heap()
             log.info("worker polling task queue %s", settings.task_queue)
             await stop.wait()
         await asyncio.gather(outbox, recheck, actions, webhooks)

@@ -6,6 +6,9 @@ full collection scans all of it each time it runs, ~90 ms on this machine's core
 every half second or so under load: every request in flight waited for it, which set the p99
 of status lookups at ~125 ms whatever the database. Frozen, those objects are never scanned;
 what requests allocate is collected as before.
+
+The API only: in the worker the same freeze came with a lower lifecycle ratio on PostgreSQL in
+the runs that followed (bench/NOTES.md), not yet told apart from the machine's drift.
 """
 
 from __future__ import annotations
