@@ -215,6 +215,60 @@ def _loads(data: dict[str, dict[str, Any]]) -> str:
     return "Load average (1 min, 2 cores) at start → end of each run: " + "; ".join(loads)
 
 
+def _soak() -> list[str]:
+    """The chaos soak (`bench.soak`), from bench/results/soak-postgresql.json."""
+    path = RESULTS / "soak-postgresql.json"
+    if not path.exists():
+        return []
+    r = json.loads(path.read_text())
+    chaos, http, checks = r["chaos"], r["http"], r["checks"]
+    done = ", ".join(
+        f"{label} {chaos['done'][k]} of {chaos['requested'][k]}"
+        for k, label in (
+            ("worker_kills", "worker SIGKILLs"),
+            ("temporal_restarts", "Temporal restarts"),
+            ("pg_outages", f"PostgreSQL outages ({chaos['outage_seconds']:g} s)"),
+            ("api_kills", "API SIGKILLs"),
+        )
+    )
+    paths = ", ".join(f"{name} {n}" for name, n in r["paths"].items())
+    load = r["loadavg_before_after"]
+    t = r["order_ms"]
+    rows = [
+        ("orders", f"{r['orders']} ({r['concurrency']} at once): {paths}"),
+        ("faults done", done),
+        ("finished as planned / failed / unfinished",
+         f"{r['orders_finished']} / {r['orders_failed']} / {r['orders_unfinished']}"),
+        ("lost / booked twice / over-drawn",
+         f"**{checks['lost']} / {checks['duplicated']} / {checks['over_drawn']}**"),
+        ("orders not where their plan leaves them", str(checks["not_in_expected_state"])),
+        ("invariant problems (`tests/faults/invariants.py`)", str(checks["invariant_problems"])),
+        ("Idempotency-Keys that booked exactly one order",
+         f"{checks['idempotency_keys_booked_exactly_once']} of "
+         f"{checks['idempotency_keys_acknowledged']}"),
+        ("`exportflow audit verify`", f"exit {checks['audit_verify_exit']}"),
+        ("503s answered / requests sent again / failovers to the other API",
+         f"{http['503s']} / {http['resent_by_client']} / {http['failovers_to_other_api']}"),
+        ("bookings answered as replays of their Idempotency-Key", str(http["bookings_replayed"])),
+        ("one order, booking to its end", f"p50 {t['p50_ms'] / 1000:.1f} s, "
+         f"p99 {t['p99_ms'] / 1000:.1f} s, max {t['max_ms'] / 1000:.1f} s"),
+        ("unexpected process exits", str(len(chaos["unexpected_exits"]))),
+    ]  # fmt: skip
+    return [
+        "## Soak (issue 15)",
+        "",
+        f"`{r['command']}` on PostgreSQL: 2 APIs and 2 workers as processes, one persisted "
+        f"Temporal dev server; started {r['started_at']}, {r['minutes']} minutes; load average "
+        f"(1 min, 2 cores, shared) {load[0][0]} → {load[1][0]}. "
+        f"**{'Passed' if r['passed'] else 'Failed'}.**",
+        "",
+        "| measure | figure |",
+        "|---|---|",
+        *(f"| {label} | {figure} |" for label, figure in rows),
+        "",
+    ]
+
+
 def main() -> None:
     """Write bench/RESULTS.md from the latest results."""
     data = _load()
@@ -240,6 +294,7 @@ def main() -> None:
         lines += ["## 5. How cost grows with open orders", ""]
         for db, sc in data["scale"].items():
             lines += _scale(db, sc)
+    lines += _soak()
     lines += ["## Commands", ""]
     lines += [
         f"- `{r['command']}`" for runs in data.values() for r in runs.values() if "command" in r
