@@ -64,17 +64,17 @@ def _args(argv: list[str]) -> argparse.Namespace:
 
 
 class Progress:
-    """How many of the soak's orders have finished, one way or the other."""
+    """How many of the soak's orders have been started."""
 
     def __init__(self, total: int) -> None:
-        self.total, self.finished = total, 0
+        self.total, self.started = total, 0
 
     def share(self) -> float:
-        """Finished orders as a share of all of them."""
-        return self.finished / self.total
+        """Started orders as a share of all of them."""
+        return self.started / self.total
 
 
-async def _one(driver: SoakDriver, job: Job, progress: Progress) -> Outcome:
+async def _one(driver: SoakDriver, job: Job) -> Outcome:
     began = time.perf_counter()
     seen = driver.seen
     try:
@@ -91,7 +91,6 @@ async def _one(driver: SoakDriver, job: Job, progress: Progress) -> Outcome:
         return Outcome(seen.booked.get(job.key), None, error, time.perf_counter() - began)
     finally:
         seen.action_resends += driver.retries + driver.unavailable
-        progress.finished += 1
 
 
 async def _drive(
@@ -99,17 +98,22 @@ async def _drive(
     drivers: list[SoakDriver],
     concurrency: int,
     max_seconds: float,
-    progress: Progress,
+    chaos: Chaos,
 ) -> dict[int, Outcome]:
     """Every job, `concurrency` at once, alternating between the APIs; job index -> outcome."""
     gate = asyncio.Semaphore(concurrency)
     outcomes: dict[int, Outcome] = {}
 
+    progress = Progress(len(jobs))
+    chaos.start(progress.share)
+
     async def one(job: Job) -> None:
         async with gate:
+            await chaos.keep_up(progress.share)
+            progress.started += 1
             base = drivers[job.index % 2]  # a driver of its own on this API's client
             driver = SoakDriver(base.http, base.tokens, base.seen)
-            outcomes[job.index] = await _one(driver, job, progress)
+            outcomes[job.index] = await _one(driver, job)
 
     # The orders not finished by then are reported as unfinished.
     with contextlib.suppress(TimeoutError):
@@ -125,10 +129,8 @@ async def _soak(
     https = [client(cluster.api_ports, port, seen) for port in cluster.api_ports]
     drivers = [SoakDriver(http, tokens, seen) for http in https]
     began = time.perf_counter()
-    progress = Progress(len(jobs))
-    chaos.start(progress.share)
     try:
-        outcomes = await _drive(jobs, drivers, a.concurrency, a.max_minutes * 60, progress)
+        outcomes = await _drive(jobs, drivers, a.concurrency, a.max_minutes * 60, chaos)
     finally:
         await asyncio.to_thread(chaos.stop)
     minutes = (time.perf_counter() - began) / 60

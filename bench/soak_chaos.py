@@ -2,11 +2,13 @@
 
 Two APIs and two workers on one persisted Temporal dev server and one PostgreSQL database.
 The chaos runs in a thread of its own, at random points of the soak's progress (the share of
-orders finished), so every fault falls while orders are moving; it stops when they are done.
+orders started). While it lags behind (a restarted worker takes seconds to poll again), new
+orders wait for it, so every fault falls while orders are moving; it stops when they are done.
 """
 
 from __future__ import annotations
 
+import asyncio
 import random
 import threading
 import time
@@ -42,6 +44,11 @@ class Cluster:
     def worker(self, i: int) -> Proc:
         """Start worker i."""
         return Proc([tool("exportflow"), "worker"], self.workdir / f"worker{i}.log", self.env)
+
+    def polling(self, i: int) -> int:
+        """How many times worker i has said it polls (once per start that got that far)."""
+        log = self.workdir / f"worker{i}.log"
+        return log.read_text(errors="replace").count("worker polling") if log.exists() else 0
 
     def start(self, workers: int = 2) -> None:
         """Start the APIs and workers; return once both APIs answer."""
@@ -92,7 +99,9 @@ class Chaos:
         self.cluster, self.url, self.outage_seconds = cluster, database_url, outage_seconds
         self.rng = random.Random(seed)
         kinds = [k for k in KINDS for _ in range(counts[k])]
-        self.schedule = sorted((self.rng.uniform(0.03, 0.9), k) for k in kinds)
+        self.schedule = sorted((self.rng.uniform(0.02, 0.98), k) for k in kinds)
+        self.next = 0  # index in the schedule of the next fault
+        self.held_back_s = 0.0  # summed over the orders that waited for the faults
         self.requested = counts
         self.done: Counter[str] = Counter()
         self.events: list[dict[str, Any]] = []
@@ -114,6 +123,19 @@ class Chaos:
             self.thread.join(timeout=180)
         allow_pg_connections(self.url, True)
 
+    async def keep_up(self, progress: Callable[[], float], limit: float = 120.0) -> None:
+        """Hold the next order back while more than one fault is overdue (bounded)."""
+        began = time.monotonic()
+        deadline = began + limit
+        while (
+            self.thread is not None
+            and self.thread.is_alive()
+            and sum(1 for at, _ in self.schedule[self.next :] if at <= progress()) > 1
+            and time.monotonic() < deadline
+        ):
+            await asyncio.sleep(0.5)
+        self.held_back_s += time.monotonic() - began
+
     def _run(self, progress: Callable[[], float]) -> None:
         try:
             for at, kind in self.schedule:
@@ -122,6 +144,7 @@ class Chaos:
                 if self.stopping.is_set():
                     return
                 self._do(kind)
+                self.next += 1
                 self.stopping.wait(2.0)  # let the system take the fault in before the next
             while not self.stopping.wait(1.0):
                 self.keep_alive()
@@ -143,11 +166,18 @@ class Chaos:
 
     def _kill_worker(self) -> str:
         i = self.rng.randrange(len(self.cluster.workers))
+        started = self.cluster.polling(i)
         _kill(self.cluster.workers[i])
         pause = self.rng.choice([0.0, 1.0])
         time.sleep(pause)
         self.cluster.workers[i] = self.cluster.worker(i)
-        return f"worker {i}, restarted after {pause:.0f} s"
+        # The next fault waits until this worker polls again: a kill is of a working worker.
+        began, deadline = time.monotonic(), time.monotonic() + 90
+        while self.cluster.polling(i) <= started and time.monotonic() < deadline:
+            time.sleep(0.2)
+        polls = "polling" if self.cluster.polling(i) > started else "NOT polling"
+        later = time.monotonic() - began
+        return f"worker {i}, restarted after {pause:.0f} s, {polls} {later:.1f} s later"
 
     def _kill_api(self) -> str:
         i = self.rng.randrange(len(self.cluster.apis))
@@ -196,6 +226,7 @@ class Chaos:
             "requested": self.requested,
             "done": {k: self.done[k] for k in KINDS},
             "outage_seconds": self.outage_seconds,
+            "orders_held_back_s": round(self.held_back_s, 1),
             "events": self.events,
             "unexpected_exits": self.unexpected,
             "error": self.error,
