@@ -109,8 +109,9 @@ async def test_a_stored_cursor_sees_every_change_once_across_an_api_restart(
             for _ in range(5):
                 r = await http.post("/api/v1/orders", json=booking(sku="RTX-PRO-6000D"))
                 late.append(str(r.json()["id"]))
-        assert api.stop() == 0
-        api, consumer.base = start_api(settings)
+        # In threads: the consumer keeps polling on the loop meanwhile, and finds the API away.
+        assert await asyncio.to_thread(api.stop) == 0
+        api, consumer.base = await asyncio.to_thread(start_api, settings)
         second = await drive(consumer.base, tokens, first, 10)
         await drive(consumer.base, tokens, second, 0)
         ours = first + late + second
