@@ -181,3 +181,13 @@ async def test_the_fan_out_continues_as_new_and_a_lost_batch_is_done_once(
     for oid in orders:
         assert (await api.get(oid))["state"] == "ON_HOLD"
         assert (await events_of(api, oid)).count("license-suspended") == 1
+
+
+def test_two_databases_first_license_action_get_different_fan_out_workflows() -> None:
+    # Action ids restart with each database; a second database (a restored backup, another
+    # environment) on the same namespace must not attach to the first one's fan-out.
+    first = datetime(2026, 12, 1, 3, 0, 0, 123456, tzinfo=UTC)
+    second = first.replace(microsecond=123457)
+    assert license_action_workflow_id(1, first) != license_action_workflow_id(1, second)
+    naive = first.replace(tzinfo=None)  # as SQLite gives it back
+    assert license_action_workflow_id(1, naive) == license_action_workflow_id(1, first)
