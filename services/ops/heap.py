@@ -7,8 +7,8 @@ every half second or so under load: every request in flight waited for it, which
 of status lookups at ~125 ms whatever the database. Frozen, those objects are never scanned;
 what requests allocate is collected as before.
 
-The API only: in the worker the same freeze came with a lower lifecycle ratio on PostgreSQL in
-the runs that followed (bench/NOTES.md), not yet told apart from the machine's drift.
+The API only: the worker's heap was frozen for two benchmark runs and gave no measured gain
+(its lifecycle ratio moved with the machine's drift either way; bench/NOTES.md).
 """
 
 from __future__ import annotations
