@@ -211,8 +211,9 @@ class OrderWorkflow(ShipmentSteps, ApplicationSteps, Amendments, LicenseEvents, 
 
     @approve.validator
     def _v_approve(self, cmd: NoteCommand) -> None:
-        self._check(Action.APPROVE, cmd)
-        self._check_decision(cmd)
+        with self._validating():
+            self._check(Action.APPROVE, cmd)
+            self._check_decision(cmd)
 
     def _check_decision(self, cmd: NoteCommand) -> None:
         try:
@@ -238,7 +239,8 @@ class OrderWorkflow(ShipmentSteps, ApplicationSteps, Amendments, LicenseEvents, 
 
     @reject.validator
     def _v_reject(self, cmd: ReasonCommand) -> None:
-        self._check(Action.REJECT, cmd)
+        with self._validating():
+            self._check(Action.REJECT, cmd)
 
     # --- holds, cancellation, shipment -----------------------------------------------
 
@@ -256,7 +258,8 @@ class OrderWorkflow(ShipmentSteps, ApplicationSteps, Amendments, LicenseEvents, 
 
     @hold.validator
     def _v_hold(self, cmd: ReasonCommand) -> None:
-        self._check(Action.HOLD, cmd)
+        with self._validating():
+            self._check(Action.HOLD, cmd)
 
     @workflow.update
     async def release(self, cmd: ReasonCommand) -> OrderStatus:
@@ -271,7 +274,8 @@ class OrderWorkflow(ShipmentSteps, ApplicationSteps, Amendments, LicenseEvents, 
 
     @release.validator
     def _v_release(self, cmd: ReasonCommand) -> None:
-        self._check(Action.RELEASE, cmd)
+        with self._validating():
+            self._check(Action.RELEASE, cmd)
 
     @workflow.update
     async def cancel(self, cmd: ReasonCommand) -> OrderStatus:
@@ -286,4 +290,5 @@ class OrderWorkflow(ShipmentSteps, ApplicationSteps, Amendments, LicenseEvents, 
 
     @cancel.validator
     def _v_cancel(self, cmd: ReasonCommand) -> None:
-        self._check(Action.CANCEL, cmd)
+        with self._validating():
+            self._check(Action.CANCEL, cmd)

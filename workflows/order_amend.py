@@ -62,7 +62,8 @@ class Amendments(OrderMachine):
 
     @amend.validator
     def _v_amend(self, cmd: AmendCommand) -> None:
-        self._check_amend(cmd)
+        with self._validating():
+            self._check_amend(cmd)
 
     def _check_amend(self, cmd: AmendCommand) -> BookOrderRequest:
         self._check(Action.AMEND, cmd)

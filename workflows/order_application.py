@@ -35,7 +35,8 @@ class ApplicationSteps(OrderMachine):
 
     @submit_application.validator
     def _v_submit_application(self, cmd: SubmitApplicationCommand) -> None:
-        self._check_submit(cmd)
+        with self._validating():
+            self._check_submit(cmd)
 
     def _check_submit(self, cmd: SubmitApplicationCommand) -> None:
         self._check(Action.SUBMIT_APPLICATION, cmd)
@@ -62,7 +63,8 @@ class ApplicationSteps(OrderMachine):
 
     @application_status.validator
     def _v_application_status(self, cmd: ApplicationStatusCommand) -> None:
-        self._check_status(cmd)
+        with self._validating():
+            self._check_status(cmd)
 
     def _check_status(self, cmd: ApplicationStatusCommand) -> None:
         self._check(Action.APPLICATION_STATUS, cmd)

@@ -7,7 +7,8 @@ does IO except through activities.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -47,6 +48,8 @@ with workflow.unsafe.imports_passed_through():
 
 S = OrderState
 SYSTEM = "system"
+# The refusal type of an action that arrives while another step of the order is being made.
+BUSY = "busy"
 
 A = TypeVar("A")
 R = TypeVar("R")
@@ -123,6 +126,27 @@ class OrderMachine:
             undelivered=sum(1 for s in shipments if s.delivered_at is None),
             license_hold=self._status.license_hold,
         )
+
+    @contextmanager
+    def _validating(self) -> Iterator[None]:
+        """A validator's refusal while another step of the order is in progress is "busy".
+
+        A step changes the workflow's state before its activity has written the read model.
+        An action resent because its first answer was lost (the API checks it against the read
+        model first) would otherwise be refused naming a state nobody can see yet. Refused as
+        busy, it is tried again once the step is written and then gets the answer the read
+        model agrees with. Validators never run on replay, so histories are unaffected.
+        """
+        try:
+            yield
+        except ApplicationError as refusal:
+            if not self._lock.locked():
+                raise
+            raise ApplicationError(
+                "another step of this order is being recorded; try again in a moment",
+                type=BUSY,
+                non_retryable=True,
+            ) from refusal
 
     def _check(self, action: Action, cmd: Command) -> None:
         """Apply the pure rules; raises a refusal the API turns into 403/409/422."""

@@ -67,8 +67,9 @@ class LicenseSteps(ScreeningReview):
 
     @record_license.validator
     def _v_record_license(self, cmd: LicenseCommand) -> None:
-        self._check(Action.RECORD_LICENSE, cmd)
-        self._check_line_terms(cmd)
+        with self._validating():
+            self._check(Action.RECORD_LICENSE, cmd)
+            self._check_line_terms(cmd)
 
     def _licensed(self) -> list[str]:
         return licensed_skus(self._booking, self._status.determination)

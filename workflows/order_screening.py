@@ -49,7 +49,8 @@ class ScreeningReview(OrderMachine):
 
     @clear_screening.validator
     def _v_clear_screening(self, cmd: ReasonCommand) -> None:
-        self._check(Action.CLEAR_SCREENING, cmd)
+        with self._validating():
+            self._check(Action.CLEAR_SCREENING, cmd)
 
     @workflow.update
     async def disposition(self, cmd: DispositionCommand) -> OrderStatus:
@@ -103,7 +104,8 @@ class ScreeningReview(OrderMachine):
 
     @disposition.validator
     def _v_disposition(self, cmd: DispositionCommand) -> None:
-        self._check_disposition(cmd)
+        with self._validating():
+            self._check_disposition(cmd)
 
     def _check_disposition(self, cmd: DispositionCommand) -> None:
         self._check(Action.DISPOSITION, cmd)

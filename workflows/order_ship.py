@@ -65,7 +65,8 @@ class ShipmentSteps(LicenseSteps):
 
     @ship.validator
     def _v_ship(self, cmd: ShipCommand) -> None:
-        self._check_ship(cmd)
+        with self._validating():
+            self._check_ship(cmd)
 
     def _check_ship(self, cmd: ShipCommand) -> list[ShipmentLine]:
         """The state rules, then what this shipment takes; an ITN is one shipment's."""
@@ -151,7 +152,8 @@ class ShipmentSteps(LicenseSteps):
 
     @deliver.validator
     def _v_deliver(self, cmd: DeliverCommand) -> None:
-        self._check_deliver(cmd)
+        with self._validating():
+            self._check_deliver(cmd)
 
     def _check_deliver(self, cmd: DeliverCommand) -> list[int]:
         self._check(Action.DELIVER, cmd)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -39,7 +40,12 @@ from services.ops.errors import NotFound, ServiceUnavailable, conflict
 from services.ops.state import AppState
 from workflows.ids import workflow_id_for
 from workflows.order import OrderWorkflow
+from workflows.order_base import BUSY
 from workflows.rules.transitions import OrderFacts, Refusal, RefusalKind, check_action
+
+# While another step of the order is being recorded, the workflow answers "busy"; the action
+# is tried again after these pauses (seconds), then the client is told to retry.
+BUSY_PAUSES = (0.05, 0.1, 0.2, 0.4, 0.8)
 
 # The SDK types each update as UpdateMethodMultiParam[[OrderWorkflow, XCommand], OrderStatus].
 UpdateMethod = UpdateMethodMultiParam[[OrderWorkflow, Any], OrderStatus]
@@ -161,13 +167,33 @@ def _refusal(exc: WorkflowUpdateFailedError) -> Refusal:
     return conflict(f"the action failed: {message}")
 
 
+def _busy(exc: WorkflowUpdateFailedError) -> bool:
+    cause = exc.cause
+    return isinstance(cause, ApplicationError) and cause.type == BUSY
+
+
 async def _run_update(client: Any, order_id: str, spec: ActionSpec, command: Command) -> None:
+    """Run the update; while the order is busy with another step, wait and try again."""
+    for pause in (*BUSY_PAUSES, None):
+        try:
+            await _update_once(client, order_id, spec, command)
+            return
+        except WorkflowUpdateFailedError as exc:
+            if not _busy(exc):
+                raise _refusal(exc) from exc
+            if pause is None:
+                raise ServiceUnavailable(
+                    "another step of this order is still being recorded; try again", 1
+                ) from exc
+            # Refused by the validator: nothing happened, so sending it again is safe.
+            await asyncio.sleep(pause)
+
+
+async def _update_once(client: Any, order_id: str, spec: ActionSpec, command: Command) -> None:
     handle = client.get_workflow_handle(workflow_id_for(order_id))
     try:
         # By name, so the returned status is not validated: the answer is the read model's.
         await handle.execute_update(spec.update_name, command)
-    except WorkflowUpdateFailedError as exc:
-        raise _refusal(exc) from exc
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
             raise ServiceUnavailable("the order's workflow is not running yet", 2) from exc
