@@ -146,7 +146,7 @@ async def _side_by_side(
         "rounds": rounds,
         "ratio": round(ours["per_s"] / base["per_s"], 3),
         "ratio_by_round": [round(o / b, 3) for o, b in by_round],
-        "target_ratio": 0.7,
+        "target_ratio": 0.85,
     }
 
 

@@ -144,9 +144,12 @@ class DeliverBody(Strict):
 
 
 class Command(BaseModel):
-    """What every update carries besides its body: who asks."""
+    """What every update carries besides its body: who asks, and what they saw."""
 
     actor: Actor
+    # The order's `seq` in the read model when the API checked the action. A workflow behind
+    # it (re-running a step whose writes landed before a worker died) answers "busy".
+    read_seq: int | None = None
 
 
 class ReasonCommand(ReasonBody, Command):

@@ -34,8 +34,10 @@ class OrderPolicy(BaseModel):
 # order started under (carried in its input), not on `workflow.patched()`: no marker and no
 # search-attribute upsert per order. Revisions: 1 the first; 2 a clean re-screening before
 # shipment is recorded in the SHIPPED event instead of an event of its own; 3 an order whose
-# destination refuses a line on import (a customs stop) is held right after screening.
-WORKFLOW_REVISION = 3
+# destination refuses a line on import (a customs stop) is held right after screening; 4 the
+# order's writes (read model and audit, license ledger, split booking) run as local activities
+# in the step's workflow task; its reads (screening, determination, checks) stay activities.
+WORKFLOW_REVISION = 4
 
 
 class SplitStart(BaseModel):

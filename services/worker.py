@@ -91,6 +91,9 @@ def build_worker(
         # Order and workflow ids on activity log lines; screening matches counted.
         interceptors=[ActivityTelemetry(meter_of(client))],
         max_concurrent_activities=settings.worker_max_concurrent_activities,
+        # An order's writes run as local activities on the same thread pool: no more at once
+        # than it has threads, so none waits in its queue while its timeout runs.
+        max_concurrent_local_activities=settings.worker_max_concurrent_activities,
         max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,
         # Evicting waiting orders from the sticky cache makes every step replay history.
         max_cached_workflows=settings.worker_max_cached_workflows,

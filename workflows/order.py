@@ -36,7 +36,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.activities import OrderActivities
     from workflows.order_amend import Amendments
     from workflows.order_application import ApplicationSteps
-    from workflows.order_base import SYSTEM, lookup, refused
+    from workflows.order_base import SYSTEM, refused
     from workflows.order_license_events import LicenseEvents
     from workflows.order_policy import PolicyChanges
     from workflows.order_ship import ShipmentSteps
@@ -202,7 +202,7 @@ class OrderWorkflow(ShipmentSteps, ApplicationSteps, Amendments, LicenseEvents, 
         approvals = self._status.approvals
         if len(approvals) < 2:
             return []
-        roles = await lookup(
+        roles = await self._lookup(
             OrderActivities.roles_of, RolesRequest(users=[a.by for a in approvals])
         )
         revoked = [a.by for a in approvals if Role.COMPLIANCE not in roles.get(a.by, [])]
@@ -211,7 +211,7 @@ class OrderWorkflow(ShipmentSteps, ApplicationSteps, Amendments, LicenseEvents, 
 
     @approve.validator
     def _v_approve(self, cmd: NoteCommand) -> None:
-        with self._validating():
+        with self._validating(cmd):
             self._check(Action.APPROVE, cmd)
             self._check_decision(cmd)
 
@@ -239,7 +239,7 @@ class OrderWorkflow(ShipmentSteps, ApplicationSteps, Amendments, LicenseEvents, 
 
     @reject.validator
     def _v_reject(self, cmd: ReasonCommand) -> None:
-        with self._validating():
+        with self._validating(cmd):
             self._check(Action.REJECT, cmd)
 
     # --- holds, cancellation, shipment -----------------------------------------------
@@ -258,7 +258,7 @@ class OrderWorkflow(ShipmentSteps, ApplicationSteps, Amendments, LicenseEvents, 
 
     @hold.validator
     def _v_hold(self, cmd: ReasonCommand) -> None:
-        with self._validating():
+        with self._validating(cmd):
             self._check(Action.HOLD, cmd)
 
     @workflow.update
@@ -274,7 +274,7 @@ class OrderWorkflow(ShipmentSteps, ApplicationSteps, Amendments, LicenseEvents, 
 
     @release.validator
     def _v_release(self, cmd: ReasonCommand) -> None:
-        with self._validating():
+        with self._validating(cmd):
             self._check(Action.RELEASE, cmd)
 
     @workflow.update
@@ -290,5 +290,5 @@ class OrderWorkflow(ShipmentSteps, ApplicationSteps, Amendments, LicenseEvents, 
 
     @cancel.validator
     def _v_cancel(self, cmd: ReasonCommand) -> None:
-        with self._validating():
+        with self._validating(cmd):
             self._check(Action.CANCEL, cmd)

@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from schemas.actions import Action, AmendCommand
     from schemas.orders import BookOrderRequest, OrderState, OrderStatus
     from schemas.workflow_io import AllocateRequest
     from workflows.activities import OrderActivities
-    from workflows.order_base import OrderMachine, persist, refused
+    from workflows.order_base import OrderMachine, refused
     from workflows.rules import amend as amending
     from workflows.rules import shipments as shipping
     from workflows.rules import transitions as rules
@@ -62,7 +62,7 @@ class Amendments(OrderMachine):
 
     @amend.validator
     def _v_amend(self, cmd: AmendCommand) -> None:
-        with self._validating():
+        with self._validating(cmd):
             self._check_amend(cmd)
 
     def _check_amend(self, cmd: AmendCommand) -> BookOrderRequest:
@@ -116,8 +116,9 @@ class Amendments(OrderMachine):
             actor=actor,
         )
         try:
-            self._status.license = await persist(OrderActivities.allocate_license, req)
-        except ActivityError as exc:
-            cause = exc.cause.message if exc.cause and hasattr(exc.cause, "message") else str(exc)
-            return {"number": held.license_number, "redrawn": False, "why": cause}
+            self._status.license = await self._persist(OrderActivities.allocate_license, req)
+        except (ActivityError, ApplicationError) as exc:  # a local activity's error is bare
+            cause = exc.cause if isinstance(exc, ActivityError) else exc
+            why = cause.message if isinstance(cause, ApplicationError) else str(exc)
+            return {"number": held.license_number, "redrawn": False, "why": why}
         return {"number": held.license_number, "redrawn": True, "quantity": quantity}

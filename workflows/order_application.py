@@ -35,7 +35,7 @@ class ApplicationSteps(OrderMachine):
 
     @submit_application.validator
     def _v_submit_application(self, cmd: SubmitApplicationCommand) -> None:
-        with self._validating():
+        with self._validating(cmd):
             self._check_submit(cmd)
 
     def _check_submit(self, cmd: SubmitApplicationCommand) -> None:
@@ -63,7 +63,7 @@ class ApplicationSteps(OrderMachine):
 
     @application_status.validator
     def _v_application_status(self, cmd: ApplicationStatusCommand) -> None:
-        with self._validating():
+        with self._validating(cmd):
             self._check_status(cmd)
 
     def _check_status(self, cmd: ApplicationStatusCommand) -> None:

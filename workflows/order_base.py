@@ -54,27 +54,33 @@ BUSY = "busy"
 A = TypeVar("A")
 R = TypeVar("R")
 
+_TIMEOUT = timedelta(seconds=15)
 # The database may be down for a while; keep retrying rather than losing a transition.
 _PERSIST_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30)
 )
 
 
-async def persist(method: Callable[[OrderActivities, A], R], arg: A) -> R:
+async def persist(method: Callable[[OrderActivities, A], R], arg: A, *, local: bool) -> R:
     """Run a writing activity: retried until the database takes it."""
+    if local:
+        return await workflow.execute_local_activity_method(
+            method, arg, start_to_close_timeout=_TIMEOUT, retry_policy=_PERSIST_RETRY
+        )
     return await workflow.execute_activity_method(
-        method, arg, start_to_close_timeout=timedelta(seconds=15), retry_policy=_PERSIST_RETRY
+        method, arg, start_to_close_timeout=_TIMEOUT, retry_policy=_PERSIST_RETRY
     )
 
 
 async def lookup(method: Callable[[OrderActivities, A], R], arg: A) -> R:
-    """Run a reading activity (screening, determination, checks)."""
-    return await workflow.execute_activity_method(
-        # Short: these take milliseconds, and one lost with a killed worker is retried sooner.
-        method,
-        arg,
-        start_to_close_timeout=timedelta(seconds=15),
-    )
+    """Run a reading activity (screening, determination, checks).
+
+    Always a (remote) activity, whose result Temporal records: a step re-run after a worker
+    died mid-step replays what it read, instead of reading again what its own writes changed
+    (a shipment's check would no longer find the draw its commit took).
+    """
+    # Short: these take milliseconds, and one lost with a killed worker is retried sooner.
+    return await workflow.execute_activity_method(method, arg, start_to_close_timeout=_TIMEOUT)
 
 
 def refused(refusal: rules.Refusal) -> ApplicationError:
@@ -99,6 +105,33 @@ class OrderMachine:
         self._seq = 0
         self._changes = 0
         self._lock = asyncio.Lock()
+        # Updates whose acceptance is in the history (a remote activity of theirs completed).
+        self._recorded: set[str] = set()
+
+    async def _persist(self, method: Callable[[OrderActivities, A], R], arg: A) -> R:
+        """A writing activity; local from revision 4 (see WORKFLOW_REVISION).
+
+        Local: it runs in the step's workflow task, without a task of its own. Every write is
+        idempotent by its key, so a step re-run after a worker died writes nothing twice. Not
+        the first write of an update handler, though: an update is recorded only when the
+        workflow task that accepted it completes, and one lost before that (a server restart)
+        would leave its local writes behind with no step in the history that made them. Once
+        a remote activity of the handler has completed, its acceptance is recorded.
+        """
+        update = workflow.current_update_info()
+        local = self._input.revision >= 4 and (update is None or update.id in self._recorded)
+        result = await persist(method, arg, local=local)
+        if update is not None:
+            self._recorded.add(update.id)
+        return result
+
+    async def _lookup(self, method: Callable[[OrderActivities, A], R], arg: A) -> R:
+        """A reading activity (remote: an update calling it is recorded once it completes)."""
+        result = await lookup(method, arg)
+        update = workflow.current_update_info()
+        if update is not None:
+            self._recorded.add(update.id)
+        return result
 
     @property
     def order_id(self) -> str:
@@ -128,19 +161,23 @@ class OrderMachine:
         )
 
     @contextmanager
-    def _validating(self) -> Iterator[None]:
-        """A validator's refusal while another step of the order is in progress is "busy".
+    def _validating(self, cmd: Command) -> Iterator[None]:
+        """A validator's refusal while the workflow and the read model disagree is "busy".
 
-        A step changes the workflow's state before its activity has written the read model.
-        An action resent because its first answer was lost (the API checks it against the read
-        model first) would otherwise be refused naming a state nobody can see yet. Refused as
-        busy, it is tried again once the step is written and then gets the answer the read
-        model agrees with. Validators never run on replay, so histories are unaffected.
+        They disagree in two ways. A step changes the workflow's state before its activity has
+        written the read model (a step in progress holds the lock): an action resent because
+        its first answer was lost would be refused naming a state nobody can see yet. And a
+        worker that died after a step's local activities wrote, but before Temporal recorded
+        them, leaves the next worker re-running that step from an older state than the read
+        model's (`cmd.read_seq` is ahead of the workflow). Refused as busy, the action is tried
+        again once they agree, and gets the answer the read model shows. Validators never run
+        on replay, so histories are unaffected.
         """
         try:
             yield
         except ApplicationError as refusal:
-            if not self._lock.locked():
+            behind = cmd.read_seq is not None and self._seq < cmd.read_seq
+            if not (self._lock.locked() or behind):
                 raise
             raise ApplicationError(
                 "another step of this order is being recorded; try again in a moment",
@@ -189,7 +226,7 @@ class OrderMachine:
 
     async def _screen(self) -> ScreeningResult:
         parties = self._booking.parties()
-        return await lookup(
+        return await self._lookup(
             OrderActivities.screen, ScreenRequest(order_id=self.order_id, parties=parties)
         )
 
@@ -200,7 +237,7 @@ class OrderMachine:
             screening=screening,
             on=workflow.now().date(),
         )
-        return await lookup(OrderActivities.determine, req)
+        return await self._lookup(OrderActivities.determine, req)
 
     async def _release_license(self, actor: str, reason: str, kind: str = "release") -> None:
         if self._status.license is None:
@@ -208,7 +245,7 @@ class OrderMachine:
         req = ReleaseRequest(
             entry_key=self._key(kind), order_id=self.order_id, actor=actor, reason=reason
         )
-        await persist(OrderActivities.release_license, req)
+        await self._persist(OrderActivities.release_license, req)
         self._status.license = None
 
     def _merge_rescreen(self, fresh: ScreeningResult) -> list[str]:
@@ -316,4 +353,4 @@ class OrderMachine:
             status=self._status,
             booking=booking,
         )
-        await persist(OrderActivities.record_transition, record)
+        await self._persist(OrderActivities.record_transition, record)

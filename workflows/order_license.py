@@ -22,7 +22,6 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.activities import OrderActivities
     from workflows.ids import workflow_id_for
-    from workflows.order_base import lookup, persist
     from workflows.order_screening import ScreeningReview
     from workflows.rules import shipments as shipping
     from workflows.rules import split as splitting
@@ -67,7 +66,7 @@ class LicenseSteps(ScreeningReview):
 
     @record_license.validator
     def _v_record_license(self, cmd: LicenseCommand) -> None:
-        with self._validating():
+        with self._validating(cmd):
             self._check(Action.RECORD_LICENSE, cmd)
             self._check_line_terms(cmd)
 
@@ -114,7 +113,7 @@ class LicenseSteps(ScreeningReview):
             lines=draws,
             actor=cmd.actor.user,
         )
-        self._status.license = await persist(OrderActivities.allocate_license, req)
+        self._status.license = await self._persist(OrderActivities.allocate_license, req)
         data: dict[str, Any] = {"decision": "approved", "license_number": terms.number}
         if rest is not None:
             asked = shipping.ordered(self._booking)
@@ -155,7 +154,7 @@ class LicenseSteps(ScreeningReview):
             reason=cmd.reason,
             at=workflow.now(),
         )
-        await persist(OrderActivities.book_split, req)
+        await self._persist(OrderActivities.book_split, req)
         child_input = OrderInput(
             order_id=child,
             booked_by=self._input.booked_by,
@@ -184,7 +183,7 @@ class LicenseSteps(ScreeningReview):
         license = self._status.license
         taking = {line.sku for line in lines}
         shipments = self._status.all_shipments()
-        check = await lookup(
+        check = await self._lookup(
             OrderActivities.ship_check,
             ShipCheckRequest(
                 order_id=self.order_id,

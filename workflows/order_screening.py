@@ -16,7 +16,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from schemas.workflow_io import WhitelistRequest
     from workflows.activities import OrderActivities
-    from workflows.order_base import OrderMachine, persist
+    from workflows.order_base import OrderMachine
     from workflows.rules import transitions as rules
 
 S = OrderState
@@ -49,7 +49,7 @@ class ScreeningReview(OrderMachine):
 
     @clear_screening.validator
     def _v_clear_screening(self, cmd: ReasonCommand) -> None:
-        with self._validating():
+        with self._validating(cmd):
             self._check(Action.CLEAR_SCREENING, cmd)
 
     @workflow.update
@@ -69,7 +69,7 @@ class ScreeningReview(OrderMachine):
                     reason=cmd.reason,
                     actor=cmd.actor.user,
                 )
-                await persist(OrderActivities.whitelist, req)
+                await self._persist(OrderActivities.whitelist, req)
             screening.dispositions[cmd.entry_id] = Disposition(
                 entry_id=cmd.entry_id,
                 decision=cmd.decision,
@@ -104,7 +104,7 @@ class ScreeningReview(OrderMachine):
 
     @disposition.validator
     def _v_disposition(self, cmd: DispositionCommand) -> None:
-        with self._validating():
+        with self._validating(cmd):
             self._check_disposition(cmd)
 
     def _check_disposition(self, cmd: DispositionCommand) -> None:

@@ -19,7 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from schemas.shipments import Shipment, ShipmentLine
     from schemas.workflow_io import CommitRequest, DrawLine
     from workflows.activities import OrderActivities
-    from workflows.order_base import SYSTEM, persist, refused
+    from workflows.order_base import SYSTEM, refused
     from workflows.order_license import LicenseSteps
     from workflows.rules import shipments as shipping
     from workflows.rules import transitions as rules
@@ -59,13 +59,13 @@ class ShipmentSteps(LicenseSteps):
                     actor=cmd.actor.user,
                     lines=self._commit_lines(lines),
                 )
-                await persist(OrderActivities.commit_license, req)
+                await self._persist(OrderActivities.commit_license, req)
             await self._record_shipment(cmd, lines, shipped_data)
         return self._status
 
     @ship.validator
     def _v_ship(self, cmd: ShipCommand) -> None:
-        with self._validating():
+        with self._validating(cmd):
             self._check_ship(cmd)
 
     def _check_ship(self, cmd: ShipCommand) -> list[ShipmentLine]:
@@ -152,7 +152,7 @@ class ShipmentSteps(LicenseSteps):
 
     @deliver.validator
     def _v_deliver(self, cmd: DeliverCommand) -> None:
-        with self._validating():
+        with self._validating(cmd):
             self._check_deliver(cmd)
 
     def _check_deliver(self, cmd: DeliverCommand) -> list[int]:

@@ -134,26 +134,32 @@ async def take_action(
     Raises NotFound, Refusal (403/409/422) or ServiceUnavailable.
     """
     spec = SPECS[action]
-    await _precheck(state, order_id, action, user)
+    seen = await _precheck(state, order_id, action, user)
     fields = body.model_dump() if body is not None else {}
     # Connected only after the precheck: 404/409 are answered while Temporal is down.
     client = await state.temporal_client()
-    await _run_update(client, order_id, spec, spec.command(actor=user, **fields))
+    command = spec.command(actor=user, read_seq=seen, **fields)
+    await _run_update(client, order_id, spec, command)
     # Written by the workflow before the update returned: the view is already current.
     view = await state.lookups.view(order_id)
     assert view is not None
     return view
 
 
-async def _precheck(state: AppState, order_id: str, action: Action, user: Actor) -> None:
-    """Refuse from the read model first: fast answers, and they work while Temporal is down."""
+async def _precheck(state: AppState, order_id: str, action: Action, user: Actor) -> int:
+    """Refuse from the read model first: fast answers, and they work while Temporal is down.
+
+    Returns the order's `seq` as read, which the workflow compares with its own.
+    """
     # The rendered view is reused while the order is unchanged (one version read); parsing
     # its JSON for four facts is cheaper than loading and validating the row.
-    body = await state.lookups.view(order_id)
-    if body is None:
+    found = await state.lookups.current(order_id)
+    if found is None:
         raise NotFound(f"no order {order_id}")
+    seq, body = found
     facts = OrderFacts.from_view(json.loads(body))
     check_action(facts, action, user, datetime.now(UTC).date())
+    return seq
 
 
 def _refusal(exc: WorkflowUpdateFailedError) -> Refusal:

@@ -35,9 +35,11 @@ BEFORE_PATCH = HISTORIES / "before-rescreen-in-ship-event"
 # Recorded before orders could change (amend, partial approval and shipments, license
 # suspension): orders running then, under revision 2, must still replay.
 BEFORE_CHANGES = HISTORIES / "2026-12-01-before-order-changes"
+# Recorded under revision 3, when every activity of an order was a remote activity.
+BEFORE_LOCAL = HISTORIES / "2026-12-01-before-local-activities"
 OLDER = {
-    BEFORE_PATCH: sorted(p.stem for p in BEFORE_PATCH.glob("*.json")),
-    BEFORE_CHANGES: sorted(p.stem for p in BEFORE_CHANGES.glob("*.json")),
+    folder: sorted(p.stem for p in folder.glob("*.json"))
+    for folder in (BEFORE_PATCH, BEFORE_CHANGES, BEFORE_LOCAL)
 }
 
 
@@ -72,6 +74,7 @@ def test_a_history_is_saved_for_every_lifecycle_path() -> None:
 def test_older_histories_are_kept() -> None:
     assert len(OLDER[BEFORE_PATCH]) == 8
     assert OLDER[BEFORE_CHANGES] == sorted(OLDER[BEFORE_PATCH])
+    assert OLDER[BEFORE_LOCAL] == NAMES
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -90,18 +93,31 @@ async def test_histories_of_orders_running_under_older_code_still_replay(
     assert result.replay_failure is None
 
 
+def _kinds(folder: Path, name: str = "happy_path_h20") -> list[str]:
+    events = json.loads((folder / f"{name}.json").read_text())["events"]
+    return [e["eventType"] for e in events]
+
+
 def test_the_pre_patch_happy_path_takes_the_old_branch() -> None:
     # Guards the point of the test above: the old history has the extra transition activity
     # of the separate re-screening event, and neither needs a patch marker.
-    def kinds(folder: Path) -> list[str]:
-        events = json.loads((folder / "happy_path_h20.json").read_text())["events"]
-        return [e["eventType"] for e in events]
-
-    old, new = kinds(BEFORE_PATCH), kinds(HISTORIES)
-    assert "EVENT_TYPE_MARKER_RECORDED" not in old
-    assert "EVENT_TYPE_MARKER_RECORDED" not in new
+    old, remote = _kinds(BEFORE_PATCH), _kinds(BEFORE_LOCAL)
+    assert "EVENT_TYPE_MARKER_RECORDED" not in old + remote
     scheduled = "EVENT_TYPE_ACTIVITY_TASK_SCHEDULED"
-    assert (old.count(scheduled), new.count(scheduled)) == (13, 12)
+    assert (old.count(scheduled), remote.count(scheduled)) == (13, 12)
+
+
+def test_revision_4_writes_in_local_activities_and_reads_in_activities() -> None:
+    # Of the same twelve activities, five writes are markers in the workflow task that ran
+    # them. The four reads (screening twice, determination, the shipment check) stay
+    # activities, and so does the first write of an update with no read before it (approve,
+    # the license draw, deliver): the update must be in the history before it writes.
+    remote, local = _kinds(BEFORE_LOCAL), _kinds(HISTORIES)
+    assert local.count("EVENT_TYPE_MARKER_RECORDED") == 5
+    assert local.count("EVENT_TYPE_ACTIVITY_TASK_SCHEDULED") == 7
+    tasks = "EVENT_TYPE_WORKFLOW_TASK_COMPLETED"
+    assert local.count(tasks) < remote.count(tasks)
+    assert len(local) < len(remote) * 0.8
 
 
 def test_the_new_paths_took_their_new_commands() -> None:
@@ -116,10 +132,17 @@ def test_the_new_paths_took_their_new_commands() -> None:
     assert kinds("license_action_suspend")[-1] == "EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED"
 
 
-async def test_an_incompatible_change_fails_replay() -> None:
+@pytest.mark.parametrize("folder", [HISTORIES, BEFORE_LOCAL], ids=["local", "remote"])
+async def test_an_incompatible_change_fails_replay(folder: Path) -> None:
+    # Against remote activities the reordered command is a nondeterminism error; against local
+    # ones the first marker's result (a transition's) does not decode as a screening result.
     replayer = Replayer(workflows=[ScreensFirst], data_converter=pydantic_data_converter)
-    with pytest.raises(workflow.NondeterminismError):
-        await replayer.replay_workflow(_history("happy_path_h20"))
+    result = await replayer.replay_workflow(
+        _history("happy_path_h20", folder), raise_on_replay_failure=False
+    )
+    assert result.replay_failure is not None
+    if folder == BEFORE_LOCAL:
+        assert isinstance(result.replay_failure, workflow.NondeterminismError)
 
 
 def _exercised(name: str) -> list[str]:

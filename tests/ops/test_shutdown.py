@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from temporalio.api.enums.v1 import PendingActivityState
+from temporalio.api.enums.v1 import PendingActivityState, PendingWorkflowTaskState
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
@@ -42,16 +42,25 @@ def db(tmp_path: Path) -> tuple[Path, str]:
 
 
 async def activity_in_flight(client: Client, order_id: str, timeout: float = 120) -> str:
-    """Wait until an activity of the order's workflow has started (and not finished)."""
+    """Wait until an activity of the order's workflow has started (and not finished).
+
+    A remote activity shows as pending; a local one (revision 4) runs inside the workflow task
+    that started it, which stays started while the activity runs.
+    """
     handle = client.get_workflow_handle(workflow_id_for(order_id))
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        pending = (await handle.describe()).raw_description.pending_activities
+        described = (await handle.describe()).raw_description
         started = [
-            p for p in pending if p.state == PendingActivityState.PENDING_ACTIVITY_STATE_STARTED
+            p
+            for p in described.pending_activities
+            if p.state == PendingActivityState.PENDING_ACTIVITY_STATE_STARTED
         ]
         if started:
             return started[0].activity_type.name
+        task = described.pending_workflow_task
+        if task.state == PendingWorkflowTaskState.PENDING_WORKFLOW_TASK_STATE_STARTED:
+            return "a local activity"
         await asyncio.sleep(0.05)
     raise AssertionError("no activity in flight")
 

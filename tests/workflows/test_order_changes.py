@@ -3,6 +3,7 @@ twice, and the license action fan-out (continue-as-new, a batch retried after a 
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections import Counter
 from datetime import UTC, datetime
@@ -10,7 +11,7 @@ from typing import Any
 
 import pytest
 from temporalio.api.enums.v1 import EventType, WorkflowExecutionStatus
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHistory
 from temporalio.worker import Worker
 
 from schemas.license_actions import (
@@ -77,12 +78,25 @@ async def test_the_remainder_runs_its_own_workflow_and_outlives_the_original(
     described = await handle.describe()
     assert described.status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING
     # The remainder skipped screening and determination: no such activities in its history.
-    kinds = Counter(
-        e.activity_task_scheduled_event_attributes.activity_type.name
-        for e in history.events
-        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
-    )
+    kinds = activity_types(await handle.fetch_history())
     assert kinds["screen_parties"] == kinds["determine_license"] == 0
+    # The original's history has them, so they would be seen (remote or local).
+    original = activity_types(await parent.fetch_history())
+    assert original["screen_parties"] >= 1
+    assert original["determine_license"] >= 1
+
+
+def activity_types(history: WorkflowHistory) -> Counter[str]:
+    """How often each activity ran in a history: remote ones and local ones (markers)."""
+    kinds: Counter[str] = Counter()
+    for e in history.events:
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            kinds[e.activity_task_scheduled_event_attributes.activity_type.name] += 1
+        elif e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED:
+            marker = e.marker_recorded_event_attributes
+            if marker.marker_name == "core_local_activity":
+                kinds[json.loads(marker.details["data"].payloads[0].data)["activity_type"]] += 1
+    return kinds
 
 
 async def test_a_license_event_sent_twice_changes_the_order_once(
