@@ -61,28 +61,6 @@ _PERSIST_RETRY = RetryPolicy(
 )
 
 
-async def persist(method: Callable[[OrderActivities, A], R], arg: A, *, local: bool) -> R:
-    """Run a writing activity: retried until the database takes it."""
-    if local:
-        return await workflow.execute_local_activity_method(
-            method, arg, start_to_close_timeout=_TIMEOUT, retry_policy=_PERSIST_RETRY
-        )
-    return await workflow.execute_activity_method(
-        method, arg, start_to_close_timeout=_TIMEOUT, retry_policy=_PERSIST_RETRY
-    )
-
-
-async def lookup(method: Callable[[OrderActivities, A], R], arg: A) -> R:
-    """Run a reading activity (screening, determination, checks).
-
-    Always a (remote) activity, whose result Temporal records: a step re-run after a worker
-    died mid-step replays what it read, instead of reading again what its own writes changed
-    (a shipment's check would no longer find the draw its commit took).
-    """
-    # Short: these take milliseconds, and one lost with a killed worker is retried sooner.
-    return await workflow.execute_activity_method(method, arg, start_to_close_timeout=_TIMEOUT)
-
-
 def refused(refusal: rules.Refusal) -> ApplicationError:
     """A refusal fails the update (never the workflow); its type maps to an HTTP status."""
     return ApplicationError(refusal.message, type=refusal.kind, non_retryable=True)
@@ -109,7 +87,7 @@ class OrderMachine:
         self._recorded: set[str] = set()
 
     async def _persist(self, method: Callable[[OrderActivities, A], R], arg: A) -> R:
-        """A writing activity; local from revision 4 (see WORKFLOW_REVISION).
+        """A writing activity, retried until the database takes it; local from revision 4.
 
         Local: it runs in the step's workflow task, without a task of its own. Every write is
         idempotent by its key, so a step re-run after a worker died writes nothing twice. Not
@@ -119,19 +97,35 @@ class OrderMachine:
         a remote activity of the handler has completed, its acceptance is recorded.
         """
         update = workflow.current_update_info()
-        local = self._input.revision >= 4 and (update is None or update.id in self._recorded)
-        result = await persist(method, arg, local=local)
-        if update is not None:
-            self._recorded.add(update.id)
+        if self._input.revision >= 4 and (update is None or update.id in self._recorded):
+            return await workflow.execute_local_activity_method(
+                method, arg, start_to_close_timeout=_TIMEOUT, retry_policy=_PERSIST_RETRY
+            )
+        result = await workflow.execute_activity_method(
+            method, arg, start_to_close_timeout=_TIMEOUT, retry_policy=_PERSIST_RETRY
+        )
+        self._note_recorded()
         return result
 
     async def _lookup(self, method: Callable[[OrderActivities, A], R], arg: A) -> R:
-        """A reading activity (remote: an update calling it is recorded once it completes)."""
-        result = await lookup(method, arg)
+        """A reading activity (screening, determination, checks): always remote.
+
+        Temporal records its result: a step re-run after a worker died mid-step replays what
+        it read, instead of reading again what its own writes changed (a shipment's check
+        would no longer find the draw its commit took).
+        """
+        # Short: these take milliseconds, and one lost with a killed worker is retried sooner.
+        result = await workflow.execute_activity_method(
+            method, arg, start_to_close_timeout=_TIMEOUT
+        )
+        self._note_recorded()
+        return result
+
+    def _note_recorded(self) -> None:
+        """A remote activity completed: the update running it is in the history now."""
         update = workflow.current_update_info()
         if update is not None:
             self._recorded.add(update.id)
-        return result
 
     @property
     def order_id(self) -> str:
