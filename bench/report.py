@@ -101,9 +101,12 @@ def _throughput(runs: dict[str, Any]) -> list[str]:
     def cpu(r: dict[str, Any]) -> str:
         ours = r["throughput"]["exportflow"]["cpu_ms_per_order"]
         bare = r["throughput"]["baseline"]["cpu_ms_per_order"]
+        # PostgreSQL's own CPU (all its backends) is in runs since 2026-12-01.
+        pg = f", PostgreSQL {ours['postgresql']}" if "postgresql" in ours else ""
+        pg_bare = f", PostgreSQL {bare['postgresql']}" if "postgresql" in bare else ""
         return (
-            f"Temporal {ours['temporal']}, worker {ours['worker']}, API {ours['api']} ms "
-            f"(bare: Temporal {bare['temporal']}, worker {bare['bare_worker']} ms)"
+            f"Temporal {ours['temporal']}, worker {ours['worker']}, API {ours['api']}{pg} ms "
+            f"(bare: Temporal {bare['temporal']}, worker {bare['bare_worker']}{pg_bare} ms)"
         )
 
     def trip(r: dict[str, Any]) -> str:

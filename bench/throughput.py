@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import sys
@@ -33,11 +34,37 @@ BARE_QUEUE = "bench-bare"
 TIMER_TAIL_SECONDS = 16.0
 
 
-class CpuMeter:
-    """CPU seconds used by named processes between `start()` and `stop()`."""
+def postmaster() -> psutil.Process | None:
+    """The local PostgreSQL server's parent process, when one runs on this machine."""
+    for proc in psutil.process_iter(["name", "ppid"]):
+        if proc.info["name"] not in {"postgres", "postmaster"}:
+            continue
+        with contextlib.suppress(psutil.Error):
+            if psutil.Process(proc.info["ppid"]).name() not in {"postgres", "postmaster"}:
+                return proc
+    return None
 
-    def __init__(self, pids: dict[str, int]) -> None:
+
+def _tree_seconds(root: psutil.Process) -> float:
+    """CPU seconds of a server and all its backends, the exited ones included."""
+    times = root.cpu_times()
+    total = float(times.user + times.system + times.children_user + times.children_system)
+    for child in root.children():
+        with contextlib.suppress(psutil.Error):  # a backend that just exited
+            child_times = child.cpu_times()
+            total += child_times.user + child_times.system
+    return total
+
+
+class CpuMeter:
+    """CPU seconds used by named processes between `start()` and `stop()`.
+
+    `trees` are servers counted with all their child processes (PostgreSQL's backends).
+    """
+
+    def __init__(self, pids: dict[str, int], trees: dict[str, psutil.Process] | None = None):
         self.procs = {name: psutil.Process(pid) for name, pid in pids.items()}
+        self.trees = trees or {}
         self.before: dict[str, float] = {}
 
     def _now(self) -> dict[str, float]:
@@ -45,6 +72,8 @@ class CpuMeter:
         for name, proc in self.procs.items():
             times = proc.cpu_times()
             seconds[name] = times.user + times.system
+        for name, root in self.trees.items():
+            seconds[name] = _tree_seconds(root)
         return seconds
 
     def start(self) -> None:
@@ -174,7 +203,11 @@ async def run(
             with exportflow_stack(workdir, address, url) as stack:
                 client = await Client.connect(address)
                 pids = {"temporal": server.pid, "worker": stack.worker.pid, "api": stack.api.pid}
-                meter = CpuMeter(pids | {"bare_worker": bare.pid, "load_generator": os.getpid()})
+                pg = postmaster() if db == "postgresql" else None
+                meter = CpuMeter(
+                    pids | {"bare_worker": bare.pid, "load_generator": os.getpid()},
+                    {"postgresql": pg} if pg is not None else None,
+                )
                 async with client_session(stack.base, concurrency) as http:
                     driver = Driver(http, stack.tokens)
                     tp = await _side_by_side(client, driver, meter, n, rounds, concurrency)

@@ -1,8 +1,8 @@
 """Webhooks: delivery latency from an event's commit to the receiver, and what they cost.
 
-Run from the repository root: `python -m bench.webhooks [--orders 200 --rounds 4]`.
-Writes bench/out/webhooks.json. One persisted dev server, exportflow's worker and API as
-processes on SQLite (as `exportflow dev` runs them), a receiver in this process (aiohttp on
+Run from the repository root: `python -m bench.webhooks [--orders 200 --rounds 4]
+[--database sqlite|postgresql]`. Writes bench/out/webhooks-DATABASE.json. One persisted dev
+server, exportflow's worker and API as processes, a receiver in this process (aiohttp on
 127.0.0.1, every request's signature verified), and a watcher that reads new audit events from
 the database every 2 ms: the moment it first sees an event stands for the event's commit.
 
@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import sqlite3
 import sys
 import tempfile
 import threading
@@ -27,10 +26,13 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
 
+from bench import _db
 from bench._stack import OUT, exportflow, exportflow_stack, free_port, loadavg, temporal_dev
 from bench.drive import Driver, booking, bounded, client_session, percentiles
-from bench.throughput import CpuMeter, Side, phase
+from bench.throughput import CpuMeter, Side, phase, postmaster
 from services.webhooks.verify import VerificationError, verify
 
 Change = tuple[str, int]
@@ -39,8 +41,8 @@ Change = tuple[str, int]
 class CommitWatcher:
     """Notes when each audit event first becomes visible in the database (a reader's view)."""
 
-    def __init__(self, db: Path) -> None:
-        self.db = db
+    def __init__(self, url: str) -> None:
+        self.url = url
         self.seen: dict[Change, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -55,17 +57,22 @@ class CommitWatcher:
         self._thread.join()
 
     def _run(self) -> None:
-        conn = sqlite3.connect(f"file:{self.db}?mode=ro", uri=True, check_same_thread=False)
-        after = conn.execute("SELECT COALESCE(MAX(position), 0) FROM order_events").fetchone()[0]
-        query = "SELECT position, order_id, seq FROM order_events WHERE position > ? ORDER BY 1"
-        while not self._stop.is_set():
-            rows = conn.execute(query, (after,)).fetchall()
-            now = time.monotonic()
-            for position, order_id, seq in rows:
-                self.seen.setdefault((order_id, seq), now)
-                after = position
-            time.sleep(0.002)
-        conn.close()
+        # Autocommit: each poll sees what was committed since the last one.
+        engine = create_engine(self.url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+        query = text(
+            "SELECT position, order_id, seq FROM order_events WHERE position > :after ORDER BY 1"
+        )
+        with engine.connect() as conn:
+            start = text("SELECT COALESCE(MAX(position), 0) FROM order_events")
+            after = conn.execute(start).scalar_one()
+            while not self._stop.is_set():
+                rows = conn.execute(query, {"after": after}).all()
+                now = time.monotonic()
+                for position, order_id, seq in rows:
+                    self.seen.setdefault((order_id, seq), now)
+                    after = position
+                time.sleep(0.002)
+        engine.dispose()
 
 
 class Receiver:
@@ -188,20 +195,20 @@ async def run(workdir: Path, args: Any) -> dict[str, Any]:
     receiver = Receiver()
     await receiver.start()
     settings = {"webhooks_allow_private": "true", "webhooks_lease_seconds": str(args.lease)}
-    # SQLite: the commit watcher reads the database file beside the stack (PostgreSQL: not yet).
-    database_url = f"sqlite:///{workdir / 'exportflow.db'}"
     with (
+        _db.database(args.database, workdir) as database_url,
         temporal_dev(workdir) as (address, server),
         exportflow_stack(workdir, address, database_url, **settings) as stack,
     ):
         stack.tokens["erp"] = exportflow(
             ["token", "create", "--user", "erp", "--role", "integration"], stack.env
         ).strip()
-        watcher = CommitWatcher(workdir / "exportflow.db")
+        watcher = CommitWatcher(database_url)
         watcher.start()
         try:
             pids = {"temporal": server.pid, "worker": stack.worker.pid, "api": stack.api.pid}
-            meter = CpuMeter(pids)
+            pg = postmaster() if args.database == "postgresql" else None
+            meter = CpuMeter(pids, {"postgresql": pg} if pg is not None else None)
             async with client_session(stack.base, args.concurrency) as http:
                 driver = Driver(http, stack.tokens)
                 await bounded(10, 10, driver.lifecycle)  # warm-up
@@ -214,17 +221,18 @@ async def run(workdir: Path, args: Any) -> dict[str, Any]:
             watcher.stop()
             await receiver.stop()
     signed = {"requests": receiver.requests, "invalid_signatures": receiver.invalid}
-    return {"latency_quiet": quiet, **cost, "receiver": signed}
+    return {"database": args.database, "latency_quiet": quiet, **cost, "receiver": signed}
 
 
 def main() -> None:
-    """Run the benchmark and write bench/out/webhooks.json."""
+    """Run the benchmark and write bench/out/webhooks-DATABASE.json."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--orders", type=int, default=200, help="lifecycles per side")
     parser.add_argument("--rounds", type=int, default=4, help="alternating rounds per side")
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--quiet-orders", type=int, default=30)
     parser.add_argument("--lease", type=float, default=6.0, help="webhook lease seconds")
+    _db.add_argument(parser)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="exportflow-bench-") as tmp:
         load_before = loadavg()
@@ -232,7 +240,7 @@ def main() -> None:
     report["loadavg_before_after"] = [load_before, loadavg()]
     report["command"] = "python -m bench.webhooks " + " ".join(sys.argv[1:])
     OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "webhooks.json").write_text(json.dumps(report, indent=2) + "\n")
+    (OUT / f"webhooks-{args.database}.json").write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))
 
 
