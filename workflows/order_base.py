@@ -141,18 +141,7 @@ class OrderMachine:
         return held if self._status.state is S.ON_HOLD and held else self._status.state
 
     def _facts(self) -> rules.OrderFacts:
-        license = self._status.license
-        shipments = self._status.all_shipments()
-        return rules.OrderFacts(
-            state=self._status.state,
-            held_from=self._status.held_from,
-            booked_by=self._input.booked_by,
-            license_expires_on=license.expires_on if license else None,
-            approved_by=frozenset(a.by for a in self._status.approvals),
-            shipments=len(shipments),
-            undelivered=sum(1 for s in shipments if s.delivered_at is None),
-            license_hold=self._status.license_hold,
-        )
+        return rules.OrderFacts.of(self._status, self._input.booked_by)
 
     @contextmanager
     def _validating(self, cmd: Command) -> Iterator[None]:

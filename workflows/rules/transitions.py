@@ -11,7 +11,7 @@ from typing import Any
 
 from schemas.actions import Action
 from schemas.common import Actor, Role
-from schemas.orders import TERMINAL_STATES, Determination, OrderState, WaitingFor
+from schemas.orders import TERMINAL_STATES, Determination, OrderState, OrderStatus, WaitingFor
 
 S = OrderState
 
@@ -104,8 +104,27 @@ class OrderFacts:
     license_hold: str | None = None  # the license whose suspension holds the order
 
     @classmethod
+    def of(cls, status: OrderStatus, booked_by: str) -> OrderFacts:
+        """The facts of an order as its workflow knows it."""
+        license_, shipments = status.license, status.all_shipments()
+        return cls(
+            state=status.state,
+            held_from=status.held_from,
+            booked_by=booked_by,
+            license_expires_on=license_.expires_on if license_ else None,
+            approved_by=frozenset(a.by for a in status.approvals),
+            shipments=len(shipments),
+            undelivered=sum(1 for s in shipments if s.delivered_at is None),
+            license_hold=status.license_hold,
+        )
+
+    @classmethod
     def from_view(cls, view: Mapping[str, Any]) -> OrderFacts:
-        """The facts of an order as the read model renders it (`GET /orders/{id}`)."""
+        """The facts of an order as the read model renders it (`GET /orders/{id}`).
+
+        The same facts as `of` gives for the status the view was rendered from; parsing the
+        JSON for them is cheaper than validating the whole view.
+        """
         held, license_ = view.get("held_from"), view.get("license") or {}
         expires = license_.get("expires_on")
         shipments = view.get("shipments") or ([view["shipment"]] if view.get("shipment") else [])
